@@ -1,0 +1,4 @@
+package main
+
+// cgoEnabled is set by cgo_test.go in builds with cgo.
+var cgoEnabled bool

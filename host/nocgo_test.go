@@ -1,0 +1,4 @@
+package host
+
+// cgoEnabled is set by cgo_test.go in builds with cgo.
+var cgoEnabled bool

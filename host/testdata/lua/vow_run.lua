@@ -1,0 +1,228 @@
+-- vow.run, as interfaces.md §2 specifies it.
+
+case("require returns the module", function()
+  eq(require("vow"), vow)
+  eq(type(vow.run), "function")
+end)
+
+case("returns true and the results", function()
+  local ok, a, b, c = vow.run("return 1, 'two', {3, x = {4}}")
+  eq(ok, true)
+  eq(a, 1)
+  eq(b, "two")
+  eq(c[1], 3)
+  eq(c.x[1], 4)
+end)
+
+case("no results", function()
+  eq(select("#", vow.run("local x = 1")), 1)
+end)
+
+case("arguments are the chunk's ...", function()
+  local ok, s, n = vow.run("local a, b = ... return a .. b, select('#', ...)", nil, "x", "y")
+  eq(ok, true)
+  eq(s, "xy")
+  eq(n, 2)
+end)
+
+case("nil holes are kept in both directions", function()
+  eq(select("#", vow.run("return nil, 2, nil")), 4)
+  local ok, n, third = vow.run("return select('#', ...), (select(3, ...))", nil, nil, nil, 3)
+  eq(n, 3)
+  eq(third, 3)
+end)
+
+case("numbers are exact", function()
+  local ok, a, b, c, d, e, f = vow.run("return ...", nil, 0/0, 1/0, -1/0, 2^53 + 2, 0.1, -0)
+  truthy(a ~= a, "NaN")
+  eq(b, 1/0)
+  eq(c, -1/0)
+  eq(d, 2^53 + 2)
+  eq(d - 2^53, 2)
+  eq(e, 0.1)
+  eq(1/f, -1/0, "negative zero")
+  local ok, fromchild = vow.run("return 2^63, -2^63, 1e-310")
+  eq(fromchild, 2^63)
+end)
+
+case("strings are binary-safe", function()
+  local s = ""
+  for i = 0, 255 do s = s .. string.char(i) end
+  local ok, back, len = vow.run("local s = ... return s, #s", nil, s)
+  eq(back, s)
+  eq(len, 256)
+end)
+
+case("nested tables", function()
+  local t = {1, {2, {3, {4}}}, name = {first = "a", [1.5] = true, [true] = false}}
+  local ok, r = vow.run("local t = ... t.added = 'yes' return t", nil, t)
+  eq(r[2][2][2][1], 4)
+  eq(r.name.first, "a")
+  eq(r.name[1.5], true)
+  eq(r.name[true], false)
+  eq(r.added, "yes")
+  eq(t.added, nil, "the argument is a copy")
+end)
+
+case("a shared table is copied, not refused", function()
+  local s = {1}
+  local ok, r = vow.run("local t = ... return t[1] == t[2], t[1][1]", nil, {s, s})
+  eq(ok, true)
+  eq(r, false)
+end)
+
+case("functions and cycles are refused before the child starts", function()
+  raises("bad argument #3 to 'run'", vow.run, "return 1", nil, print)
+  raises("a function cannot be sent", vow.run, "return 1", nil, print)
+  raises("at .f: a function cannot be sent", vow.run, "return 1", nil, {f = print})
+  local c = {} c.me = c
+  raises("bad argument #4", vow.run, "return 1", nil, 1, c)
+  raises("at .me: the table contains itself", vow.run, "return 1", nil, c)
+  raises("a thread cannot be sent", vow.run, "return 1", nil, coroutine.create(print))
+  raises("a userdata cannot be sent", vow.run, "return 1", nil, newproxy and newproxy() or io.stdout)
+end)
+
+case("a result that cannot cross is an error", function()
+  local err = failed("error", vow.run("return 1, function() end"))
+  contains(err.message, "result #2 cannot be returned: a function cannot be sent")
+end)
+
+case("err.kind error: message, traceback, value", function()
+  local err = failed("error", vow.run("local x = nil\nerror('boom')"))
+  eq(err.message, "vow.run:2: boom")
+  eq(err.value, "vow.run:2: boom")
+  contains(err.traceback, "stack traceback")
+  eq(tostring(err), "vow.run: error: vow.run:2: boom")
+  err = failed("error", vow.run("error({code = 7})"))
+  eq(err.value.code, 7)
+  err = failed("error", vow.run("return +"))
+  contains(err.message, "vow.run")
+end)
+
+case("err.kind timeout", function()
+  local err = failed("timeout", vow.run("while true do end", {timeout = 0.2}))
+  contains(err.message, "did not finish within 200ms (opts.timeout)")
+end)
+
+case("err.kind timeout for the CPU limit", function()
+  local err = failed("timeout", vow.run("while true do end", {cpu = 1}))
+  contains(err.message, "CPU time limit of 1s")
+end)
+
+case("err.kind memory", function()
+  local err = failed("memory", vow.run("local t = {} for i = 1, 1e9 do t[i] = i end", {memory = 16 * 1024 * 1024}))
+  contains(err.message, "ran out of memory")
+end)
+
+case("err.kind killed", function()
+  local err = failed("killed", vow.run("unix.kill(unix.getpid(), unix.SIGKILL)"))
+  eq(err.signal, 9)
+  err = failed("killed", vow.run("unix.socket()", {penalty = unix.PLEDGE_PENALTY_KILL_PROCESS}))
+  eq(err.signal, unix.SIGSYS)
+end)
+
+case("err.kind exit", function()
+  local err = failed("exit", vow.run("os.exit(5)"))
+  eq(err.status, 5)
+  err = failed("exit", vow.run("unix.exit(0)"))
+  eq(err.status, 0)
+end)
+
+case("default promises are stdio: files and sockets are refused", function()
+  local ok, open, sock, spawn = vow.run([[
+    local fd, err = unix.open("/etc/passwd", unix.O_RDONLY)
+    local s, serr = unix.socket()
+    return err and err:name(), serr and serr:name(), os.execute("/bin/true")
+  ]])
+  eq(ok, true)
+  eq(open, "EPERM")
+  eq(sock, "EPERM")
+  truthy(spawn ~= 0, "os.execute fails")
+end)
+
+case("default unveil: nothing is visible", function()
+  local ok, err = vow.run([[
+    local fd, err = unix.open("/etc/passwd", unix.O_RDONLY)
+    return err and err:name()
+  ]], {promises = "stdio rpath"})
+  eq(err, "EACCES")
+end)
+
+case("opts.unveil and opts.promises grant", function()
+  local ok, line = vow.run([[
+    local f = assert(io.open("/etc/passwd"))
+    return f:read("*l")
+  ]], {promises = "stdio rpath", unveil = {{"/etc/passwd", "r"}}})
+  eq(ok, true)
+  contains(line, ":")
+end)
+
+case("the child can narrow itself further", function()
+  local ok, first, second = vow.run([[
+    local a = unix.socket() ~= nil
+    unix.pledge("stdio")
+    local fd, err = unix.socket()
+    return a, err and err:name()
+  ]], {promises = "stdio inet"})
+  eq(first, true)
+  eq(second, "EPERM")
+end)
+
+case("opts.stdout and opts.stderr capture", function()
+  local err = failed("error", vow.run("io.write('out') io.stderr:write('err') error('x')",
+    {stdout = "capture", stderr = "capture"}))
+  eq(err.stdout, "out")
+  eq(err.stderr, "err")
+  err = failed("exit", vow.run("print('bye') os.exit(1)", {stdout = "capture"}))
+  eq(err.stdout, "bye\n")
+  eq(err.stderr, nil)
+end)
+
+case("a function receives the captured output, success or not", function()
+  local got
+  local ok = vow.run("io.write('hi')", {stdout = function(s) got = s end})
+  eq(ok, true)
+  eq(got, "hi")
+end)
+
+case("the environment is empty", function()
+  local ok, home = vow.run("return os.getenv('HOME') or os.getenv('PATH')")
+  eq(home, nil)
+end)
+
+case("bad options raise", function()
+  raises("unknown option (known: cpu, memory", vow.run, "return 1", {promise = "stdio"})
+  raises("opts.timeout: number expected, got string", vow.run, "return 1", {timeout = "1"})
+  raises("opts.memory: a finite number >= 0 expected", vow.run, "return 1", {memory = -1})
+  raises("opts.stdout: \"file\" is not", vow.run, "return 1", {stdout = "file"})
+  raises("opts.unveil[1]: {path, perms} expected", vow.run, "return 1", {unveil = {"/tmp"}})
+  raises("unknown promise \"stdoi\"", vow.run, "return 1", {promises = "stdoi"})
+  raises("unknown permission 'q'", vow.run, "return 1", {unveil = {{"/tmp", "rq"}}})
+  raises("unveil \"/nonexistent/x\": it does not exist", vow.run, "return 1", {unveil = {{"/nonexistent/x", "r"}}})
+  raises("bad argument #2 to 'run' (table expected, got string)", vow.run, "return 1", "stdio")
+end)
+
+case("promises \"\" is the empty pledge, not the default", function()
+  local ok, r = vow.run("return 1 + 1", {promises = ""})
+  eq(r, 2)
+end)
+
+case("buffered output is flushed at os.exit and at the end", function()
+  local err = failed("exit", vow.run("io.stdout:setvbuf('full') io.write('buffered') os.exit(true)", {stdout = "capture"}))
+  eq(err.status, 0)
+  eq(err.stdout, "buffered")
+  local out
+  local ok, a, b = vow.run("io.stdout:setvbuf('full') io.write('x') return 1, 2", {stdout = function(s) out = s end})
+  eq(a, 1)
+  eq(b, 2)
+  eq(out, "x")
+end)
+
+case("PLEDGE_STDERR_LOGGING names the refused call", function()
+  local log
+  local ok, name = vow.run("local fd, err = unix.socket() return err:name()",
+    {penalty = {unix.PLEDGE_PENALTY_RETURN_EPERM, unix.PLEDGE_STDERR_LOGGING}, stderr = function(s) log = s end})
+  eq(ok, true)
+  eq(name, "EPERM")
+  contains(log, "error: protected syscall socket (ord=029); pledge promise 'inet' to allow (pid ")
+end)
