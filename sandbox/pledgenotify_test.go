@@ -91,7 +91,9 @@ func TestPledgeNotify(t *testing.T) {
 			if !strings.Contains(log.String(), wantLine) {
 				t.Errorf("log %q lacks %q", log.String(), wantLine)
 			}
-			if len(seen) == 0 || seen[0].Syscall != "socket" || len(seen[0].Promises) != 4 {
+			if len(seen) == 0 || seen[0].Syscall != "socket" || fmt.Sprint(seen[0].Promises) != "[inet dns anet]" {
+				// socket(AF_INET, SOCK_STREAM): 'unix' lists socket too,
+				// but not for this family.
 				t.Errorf("violations seen: %+v", seen)
 			}
 			switch mode {
@@ -99,7 +101,7 @@ func TestPledgeNotify(t *testing.T) {
 				if werr != nil || rest.String() != "socket: operation not permitted\nsocket again: operation not permitted\n" {
 					t.Errorf("child: %v, output %q", werr, rest.String())
 				}
-				if n := strings.Count(log.String(), "\n"); n != 4 {
+				if n := strings.Count(log.String(), "\n"); n != 3 {
 					t.Errorf("one line per promise, once per distinct call: got %d lines:\n%s", n, log.String())
 				}
 			case "kill":

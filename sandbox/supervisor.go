@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/vow-sandbox/vow/sandbox/filter"
 	"github.com/vow-sandbox/vow/sandbox/promise"
 	"github.com/vow-sandbox/vow/sandbox/sysno"
 )
@@ -54,8 +55,10 @@ type Violation struct {
 	Syscall string
 	// Args are the raw arguments.
 	Args [6]uint64
-	// Promises are the promises whose table lists the call (with any
-	// arguments), in bit order: the ones that would allow it.
+	// Promises are the promises that would allow the call, in bit order:
+	// those whose rules allow it with these arguments when added to the
+	// filter's promises, or, when no single one does (an open that
+	// needs wpath and cpath), every promise whose table lists the call.
 	Promises []promise.Promise
 }
 
@@ -259,9 +262,10 @@ func (s *Supervisor) receive() error {
 		v.Syscall = s.arch.SyscallName(v.Nr)
 	}
 	if v.Syscall != "" {
-		v.Promises = promise.Granting(v.Syscall)
+		v.PID = tgidOf(v.TID)
+		v.Promises = s.granting(&v, n.Data.Arch)
 	}
-	if s.cfg.OnViolation != nil || s.unlogged(v) {
+	if v.PID == 0 && (s.cfg.OnViolation != nil || s.unlogged(v)) {
 		v.PID = tgidOf(v.TID) // only when it shows
 	}
 	s.log(v)
@@ -274,6 +278,43 @@ func (s *Supervisor) receive() error {
 	}
 	s.kill(&n)
 	return nil
+}
+
+// granting lists the promises that would allow v, of those whose table
+// lists the call and the filter does not have already: the ones that
+// allow it with v's arguments when added to the filter's promises (an
+// ioctl TCGETS needs 'tty', not 'stdio' again); else the first pair that
+// does together (an open for writing that creates needs 'wpath' and
+// 'cpath'); else all of them.
+func (s *Supervisor) granting(v *Violation, arch uint32) []promise.Promise {
+	var all []promise.Promise
+	for _, p := range promise.Granting(v.Syscall) {
+		if s.cfg.Promises&promise.Of(p) == 0 {
+			all = append(all, p)
+		}
+	}
+	allows := func(extra promise.Set) bool {
+		pol := &filter.Policy{Promises: s.cfg.Promises | extra, Penalty: filter.ReturnEPERM, PID: uint32(v.PID)}
+		ret, err := filter.Evaluate(pol, &filter.Data{Nr: v.Nr, Arch: arch, Args: v.Args})
+		return err == nil && filter.Describe(ret) == "allow"
+	}
+	var enough []promise.Promise
+	for _, p := range all {
+		if allows(promise.Of(p)) {
+			enough = append(enough, p)
+		}
+	}
+	if len(enough) > 0 {
+		return enough
+	}
+	for i, p := range all {
+		for _, q := range all[i+1:] {
+			if allows(promise.Of(p, q)) {
+				return []promise.Promise{p, q}
+			}
+		}
+	}
+	return all
 }
 
 // logKeys are the (system call, promise) pairs a violation's lines stand

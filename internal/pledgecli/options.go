@@ -111,6 +111,31 @@ func ParseUnveilFlag(s string) UnveilFlag {
 	return UnveilFlag{Perm: "r", Path: s}
 }
 
+// WantsUnveil reports whether the command restricts the file system
+// with Landlock: when -V is absent and the user asked for it, with at
+// least one -v or the tmppath promise (whose only meaning is "/tmp and
+// nothing else"). This is pledge.com's documented behaviour ("by default,
+// only the pledge / seccomp policy is applied; if you specify at least one
+// directory or file to unveil, that becomes the universe of files the
+// program may access"), not the code of pledge.md §7.6, which unveils
+// always and so makes `pledge -p 'stdio rpath' ls /` fail; vow decision,
+// see README.md. The automatic unveils of §7.6 are then added
+// to the user's, so that PROG still starts.
+func (o *Options) WantsUnveil() bool {
+	if o.NoUnveil {
+		return false
+	}
+	if len(o.Unveils) > 0 {
+		return true
+	}
+	for _, p := range strings.Fields(o.Promises) {
+		if p == "tmppath" {
+			return true
+		}
+	}
+	return false
+}
+
 // Argv is the argument vector for execve: PROG as typed, then ARGS.
 func (o *Options) Argv() []string {
 	return append([]string{o.Prog}, o.Args...)

@@ -161,7 +161,7 @@ func NewPlan(o *Options, env Env) (*Plan, error) {
 		p.Env = append(p.Env, "LD_PRELOAD="+env.DSOPath)
 	}
 	switch {
-	case o.NoUnveil:
+	case !o.WantsUnveil():
 	case !env.Landlock:
 		if !o.Quiet {
 			p.Warnings = append(p.Warnings, o.Name+": warning: Landlock is not available in this kernel, so nothing is unveiled (-v and the automatic unveils are not enforced); -V or -q silences this")

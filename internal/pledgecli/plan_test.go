@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -200,7 +201,7 @@ func TestNewPlan(t *testing.T) {
 	t.Run("DSO for a dynamic PROG", func(t *testing.T) {
 		env := testEnv()
 		env.DSOPath = "/tmp/.pledge-sandbox.so"
-		p, err := planFor(t, env, dynamicProg(t))
+		p, err := planFor(t, env, "-v", "/x", dynamicProg(t))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -217,6 +218,14 @@ func TestNewPlan(t *testing.T) {
 			}
 		}
 	})
+	t.Run("no -v, no tmppath: no unveiling", func(t *testing.T) {
+		for _, args := range [][]string{{static}, {"-p", "stdio rpath wpath cpath vminfo", static}} {
+			p, _ := planFor(t, testEnv(), args...)
+			if p.Unveil || p.Unveils != nil || p.Warnings != nil {
+				t.Errorf("%q: Unveil %v, Unveils %v, Warnings %q", args, p.Unveil, p.Unveils, p.Warnings)
+			}
+		}
+	})
 	t.Run("-V: no unveiling", func(t *testing.T) {
 		p, _ := planFor(t, testEnv(), "-V", "-v", "/x", static)
 		if p.Unveil || p.Unveils != nil || p.Warnings != nil {
@@ -226,11 +235,11 @@ func TestNewPlan(t *testing.T) {
 	t.Run("no Landlock: a warning unless -q", func(t *testing.T) {
 		env := testEnv()
 		env.Landlock = false
-		p, _ := planFor(t, env, static)
+		p, _ := planFor(t, env, "-v", "/x", static)
 		if p.Unveil || p.Unveils != nil || len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0], "Landlock is not available") {
 			t.Errorf("Unveil %v, Unveils %v, Warnings %q", p.Unveil, p.Unveils, p.Warnings)
 		}
-		p, _ = planFor(t, env, "-q", static)
+		p, _ = planFor(t, env, "-q", "-v", "/x", static)
 		if p.Warnings != nil {
 			t.Errorf("-q: Warnings %q", p.Warnings)
 		}
@@ -335,15 +344,21 @@ func TestAutoUnveils(t *testing.T) {
 			if tt.edit != nil {
 				tt.edit(&env)
 			}
-			p, err := planFor(t, env, tt.args...)
+			args, want := tt.args, tt.want
+			if !slices.Contains(args, "-v") && !strings.Contains(strings.Join(args, " "), "tmppath") {
+				// Landlock only comes in when asked for (WantsUnveil).
+				args = append([]string{"-v", "/the-end"}, args...)
+				want = append(slices.Clone(want), "r /the-end")
+			}
+			p, err := planFor(t, env, args...)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !p.Unveil {
 				t.Fatal("Unveil is false")
 			}
-			if got := unveilsOf(p.Unveils); !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("unveils:\n got %q\nwant %q", got, tt.want)
+			if got := unveilsOf(p.Unveils); !reflect.DeepEqual(got, want) {
+				t.Errorf("unveils:\n got %q\nwant %q", got, want)
 			}
 		})
 	}

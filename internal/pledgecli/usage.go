@@ -140,6 +140,9 @@ func Usage(name string, d Defaults) string {
 	}
 	fmt.Fprintf(&b, "  [default PLEDGE: %q; exec is always added, and rpath and\n", DefaultPromises)
 	b.WriteString("   prot_exec too unless PROG is a static executable]\n")
+	b.WriteString("\nWithout -v (and tmppath) only the pledge applies: rpath reads any file.\n")
+	b.WriteString("With one, the -v paths and what PROG needs to start (PROG, its libraries,\n")
+	b.WriteString("each promise's files) are all PROG can see.\n")
 	b.WriteString("\nBYTES take a k, m, g, t, p or e suffix (powers of 1024), e.g. 512m or 4gb.\n")
 	b.WriteString("Integers may be written in hex (0x1f) or octal (017).\n")
 	b.WriteString("\nThis program launches a Linux command in a sandbox inspired by OpenBSD's\n")

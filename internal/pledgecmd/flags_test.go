@@ -223,7 +223,7 @@ func TestUnveil(t *testing.T) {
 				{"dotdot-out", []string{"r:" + in.dir}, []string{"read", dotdot}, "EACCES"},
 				{"exec-unveiled", []string{"rx:" + bin}, []string{"exec", probe2, "getpid"}, "ok"},
 				{"exec-read-only", []string{"r:" + bin}, []string{"exec", probe2, "getpid"}, "EACCES"},
-				{"exec-hidden", nil, []string{"exec", probe2, "getpid"}, "EACCES"},
+				{"exec-hidden", []string{"r:" + in.dir}, []string{"exec", probe2, "getpid"}, "EACCES"},
 				{"missing-path-skipped", []string{"r:" + filepath.Join(in.dir, "missing"), "r:" + in.dir}, []string{"read", in.file}, "ok"},
 			} {
 				t.Run(c.name, func(t *testing.T) {
@@ -266,18 +266,42 @@ func TestPrograms(t *testing.T) {
 		}
 	})
 	t.Run("ls", func(t *testing.T) {
+		// The "done when": without -v nothing is unveiled and
+		// rpath reads anywhere (pledge.com's documented behaviour).
+		for _, q := range [][]string{nil, {"-q"}} {
+			args := append(append([]string{}, q...), "-p", "stdio rpath", "ls", "/")
+			r := pledge(t, &runOpts{nobody: os.Geteuid() == 0}, args...)
+			// ls asks whether stdout is a terminal (ioctl TCGETS): that
+			// needs 'tty', and the log says so.
+			if r.code != 0 || !strings.Contains(r.stdout, "usr\n") || strings.Contains(r.stderr, "denied") {
+				t.Errorf("pledge %q: exit %d, stdout %q, stderr %q; want a listing", args, r.code, r.stdout, r.stderr)
+			}
+		}
 		r := pledge(t, nil, "-p", "stdio rpath", "-v", "/", "ls", "/")
 		if r.code != 0 || !strings.Contains(r.stdout, "usr\n") {
 			t.Errorf("pledge -p 'stdio rpath' -v / ls /: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 		}
-		// Without -v / the root directory is not unveiled (pledge.com too).
-		r = pledge(t, nil, "-q", "-p", "stdio rpath", "ls", "/")
-		if r.code == 0 || !strings.Contains(r.stderr, "Permission denied") {
-			t.Errorf("pledge -q -p 'stdio rpath' ls /: exit %d, stdout %q, stderr %q; want Landlock's refusal", r.code, r.stdout, r.stderr)
+		// One -v makes its path (plus the automatic unveils) the universe.
+		for _, q := range [][]string{nil, {"-q"}} {
+			args := append(append([]string{}, q...), "-p", "stdio rpath", "-v", "/usr", "ls", "/")
+			r = pledge(t, nil, args...)
+			if r.code == 0 || !strings.Contains(r.stderr, "Permission denied") {
+				t.Errorf("pledge %q: exit %d, stdout %q, stderr %q; want Landlock's refusal", args, r.code, r.stdout, r.stderr)
+			}
 		}
-		r = pledge(t, &runOpts{nobody: os.Geteuid() == 0}, "-q", "-V", "-p", "stdio rpath", "ls", "/usr")
+		r = pledge(t, nil, "-p", "stdio rpath", "-v", "/usr", "ls", "/usr")
 		if r.code != 0 || !strings.Contains(r.stdout, "bin\n") {
-			t.Errorf("pledge -q -V -p 'stdio rpath' ls /usr: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+			t.Errorf("pledge -p 'stdio rpath' -v /usr ls /usr: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+		}
+		// tmppath alone asks for Landlock too: only /tmp (and the
+		// automatic unveils) remain.
+		r = pledge(t, nil, "-q", "-p", "stdio rpath tmppath", "ls", "/")
+		if r.code == 0 || !strings.Contains(r.stderr, "Permission denied") {
+			t.Errorf("pledge -q -p 'stdio rpath tmppath' ls /: exit %d, stdout %q, stderr %q; want Landlock's refusal", r.code, r.stdout, r.stderr)
+		}
+		r = pledge(t, nil, "-q", "-V", "-p", "stdio rpath tmppath", "ls", "/")
+		if r.code != 0 || !strings.Contains(r.stdout, "usr\n") {
+			t.Errorf("pledge -q -V -p 'stdio rpath tmppath' ls /: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 		}
 	})
 	t.Run("script", func(t *testing.T) {
@@ -313,6 +337,27 @@ func TestPrograms(t *testing.T) {
 		r = pledge(t, nil, "-p", "stdio rpath", probe, "connect", ln.Addr().String())
 		if lastLine(r.stdout) != "EPERM" || !strings.Contains(r.stderr, "error: protected syscall socket") {
 			t.Errorf("pledge -p 'stdio rpath' connect: stdout %q, want EPERM; stderr %q", r.stdout, r.stderr)
+		}
+		// The examples: real clients, dynamically linked.
+		host, port, _ := net.SplitHostPort(ln.Addr().String())
+		if curl, err := exec.LookPath("curl"); err == nil {
+			r = pledge(t, nil, "-p", "stdio rpath", curl, "-sS", "http://"+ln.Addr().String()+"/")
+			if r.code != 7 || !strings.Contains(r.stderr, "pledge promise 'inet' to allow") {
+				t.Errorf("curl under 'stdio rpath': exit %d (want 7, could not connect), stderr %q", r.code, r.stderr)
+			}
+		} else {
+			t.Log("curl is not installed: its case is skipped")
+		}
+		for _, py := range []string{"/usr/bin/python3", "/usr/local/bin/python3"} {
+			if _, err := os.Stat(py); err != nil {
+				continue
+			}
+			code := "import socket\ntry:\n socket.create_connection((\"" + host + "\", " + port + "))\n print('connected')\nexcept OSError as e:\n print(e.errno)\n"
+			r = pledge(t, nil, "-p", "stdio rpath", py, "-c", code)
+			if r.code != 0 || strings.TrimSpace(r.stdout) != "1" {
+				t.Errorf("%s under 'stdio rpath': exit %d, stdout %q (want errno 1, EPERM), stderr %q", py, r.code, r.stdout, r.stderr)
+			}
+			break
 		}
 	})
 	t.Run("self-pid", func(t *testing.T) {
@@ -372,9 +417,9 @@ func TestChroot(t *testing.T) {
 		}
 	}
 	// Unveiled paths are looked up inside the jail: /hi is not unveiled.
-	r := pledge(t, nil, "-q", "-c", jail, "-p", "stdio rpath", "/probe", "read", "/hi")
+	r := pledge(t, nil, "-q", "-v", "/nothing", "-c", jail, "-p", "stdio rpath", "/probe", "read", "/hi")
 	if lastLine(r.stdout) != "EACCES" {
-		t.Errorf("without -v /: stdout %q, want EACCES", r.stdout)
+		t.Errorf("-v /nothing: stdout %q, want EACCES", r.stdout)
 	}
 }
 

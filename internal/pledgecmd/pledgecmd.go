@@ -87,7 +87,7 @@ func command(o *pledgecli.Options) (*sandbox.Cmd, int) {
 		Stderr:           os.Stderr,
 		Promises:         &user,
 		ImplicitPromises: true,
-		AutoUnveil:       !o.NoUnveil,
+		AutoUnveil:       o.WantsUnveil(),
 		Nice:             o.Nice,
 		UID:              o.UID,
 		GID:              o.GID,
@@ -102,7 +102,7 @@ func command(o *pledgecli.Options) (*sandbox.Cmd, int) {
 	if !o.Quiet {
 		cmd.Log = os.Stderr
 	}
-	if !o.NoUnveil {
+	if o.WantsUnveil() {
 		for _, v := range o.Unveils {
 			cmd.Unveil = append(cmd.Unveil, sandbox.UnveilRule{Path: v.Path, Perms: v.Perm, IfExists: true})
 		}
