@@ -342,6 +342,16 @@ func (c *Cmd) Start() error {
 		}
 	}
 	files = append(files, c.ExtraFiles...)
+	if spec.direct() {
+		l, err := startDirect(spec, files, log)
+		if err != nil {
+			c.closeDevNull()
+			return err
+		}
+		c.Process = l.proc
+		c.supervisor = l.sup
+		return nil
+	}
 	spec.Prepared = prepareLaunches && spec.preparable()
 	l, err := startLauncher(spec, files)
 	if err != nil {

@@ -377,7 +377,8 @@ type launchPlan struct {
 
 // plan looks the program up (with the invoking user's filesystem ids for
 // a set-user-ID install), classifies it, works out its promises and
-// compiles the filter naming pid.
+// compiles the filter naming pid (not when pid is negative: the direct
+// launch compiles it once the child's pid is known).
 func (s *launchSpec) plan(creds pledgecli.Creds, pid int) (*launchPlan, *LaunchError) {
 	var prog pledgecli.Program
 	err := pledgecli.WithFSIDs(creds, func() error {
@@ -402,7 +403,7 @@ func (s *launchSpec) plan(creds pledgecli.Creds, pid int) (*launchPlan, *LaunchE
 	if pl.final, pl.user, le = s.promises(prog); le != nil {
 		return nil, le
 	}
-	if pl.final != nil {
+	if pl.final != nil && pid >= 0 {
 		// (Compiling in a goroutine meanwhile does not pay: the
 		// launcher's thread is locked, so a new one comes through the
 		// runtime's template thread.)
@@ -537,18 +538,24 @@ func execCheck(path string, paths []string, argv, envv []*byte) *LaunchError {
 		case unix.EINVAL:
 			return nil // no AT_EXECVE_CHECK in this kernel
 		default:
-			what := ""
-			if p != path {
-				what = fmt.Sprintf(" (the interpreter of %s)", path)
-			}
-			hint := ""
-			if e == unix.EACCES && LandlockABI() > 0 {
-				hint = "; if unveil is in use, unveil it with \"rx\""
-			}
-			return &LaunchError{Code: pledgecli.ExitExec, Msg: fmt.Sprintf("%s%s: %v%s", p, what, e, hint), Errno: e}
+			return execCheckError(path, p, e)
 		}
 	}
 	return nil
+}
+
+// execCheckError reports that the kernel refuses to execute p, the
+// program path or one of its interpreters.
+func execCheckError(path, p string, e syscall.Errno) *LaunchError {
+	what := ""
+	if p != path {
+		what = fmt.Sprintf(" (the interpreter of %s)", path)
+	}
+	hint := ""
+	if e == unix.EACCES && LandlockABI() > 0 {
+		hint = "; if unveil is in use, unveil it with \"rx\""
+	}
+	return &LaunchError{Code: pledgecli.ExitExec, Msg: fmt.Sprintf("%s%s: %v%s", p, what, e, hint), Errno: e}
 }
 
 // withName prefixes the message with the command name.
@@ -696,6 +703,10 @@ type launcher struct {
 	ino  uint64
 	fd   int // the launcher's descriptor number of its end
 	sup  *Supervisor
+	// plan is the direct launch's plan (fork.go), for its step errors.
+	plan *launchPlan
+	// hello: the launcher has said hello already (the direct launch).
+	hello bool
 }
 
 // launcherRuntimeEnv tunes the launcher's own Go runtime (the program
@@ -766,8 +777,11 @@ func (l *launcher) handshake(spec *launchSpec, log io.Writer) error {
 	fail := func(format string, args ...any) error {
 		return &LaunchError{Code: pledgecli.ExitFailure, Msg: spec.Name + ": " + fmt.Sprintf(format, args...)}
 	}
-	defer unix.Close(l.sock)
-	hello := false
+	defer func() {
+		unix.Close(l.sock)
+		l.sock = -1 // abort must not close a number reused meanwhile
+	}()
+	hello := l.hello
 	for {
 		if err := waitReadable(l.sock, launchTimeout); err != nil {
 			return fail("the launcher did not answer within %v: %v", launchTimeout, err)
@@ -798,6 +812,8 @@ func (l *launcher) handshake(spec *launchSpec, log io.Writer) error {
 			return le
 		case frameExecFail:
 			return execFailError(spec.Name, payload)
+		case frameStep:
+			return l.stepError(spec, payload)
 		case frameListener:
 			if len(payload) < 8 {
 				return fail("bug: short listener frame")
@@ -894,7 +910,10 @@ func pollIn(fd int, timeout time.Duration) (bool, error) {
 
 // abort kills and reaps a launcher whose launch failed.
 func (l *launcher) abort() {
-	unix.Close(l.sock) // harmless when handshake closed it already
+	if l.sock >= 0 { // handshake closed it already
+		unix.Close(l.sock)
+		l.sock = -1
+	}
 	if l.sup != nil {
 		l.sup.Close()
 	}

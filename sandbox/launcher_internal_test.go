@@ -45,34 +45,42 @@ func TestSpecCodec(t *testing.T) {
 	}
 }
 
-// TestLaunchWaysAgree runs the same launches with the plan prepared by the
-// parent and worked out by the launcher itself: same outcome.
+// TestLaunchWaysAgree runs the same launches the three ways: forked
+// directly (fork.go), through the launcher with the plan prepared by the
+// parent, and through the launcher working it out itself: same outcome,
+// same errors.
 func TestLaunchWaysAgree(t *testing.T) {
 	if LandlockABI() == 0 {
 		t.Skip("needs Landlock")
 	}
 	probe := testutil.Probe(t)
-	defer func() { prepareLaunches = true }()
+	defer func() { prepareLaunches, forkLaunches = true, true }()
 	dir := t.TempDir()
 	os.WriteFile(dir+"/f", []byte("x"), 0o644)
 	for _, c := range []struct {
-		args   []string
-		unveil []UnveilRule
-		want   string
+		args    []string
+		unveil  []UnveilRule
+		auto    bool
+		want    string
+		wantErr string
 	}{
-		{[]string{"read", dir + "/f"}, []UnveilRule{{Path: dir, Perms: "r"}}, "ok"},
-		{[]string{"read", "/etc/passwd"}, []UnveilRule{{Path: dir, Perms: "r"}}, "EACCES"},
-		{[]string{"write", "/dev/null"}, nil, "ok"}, // automatic unveil of stdio
-		{[]string{"inet"}, nil, "EPERM"},
-		{[]string{"killself"}, nil, "ok"},
+		{[]string{"read", dir + "/f"}, []UnveilRule{{Path: dir, Perms: "r"}}, true, "ok", ""},
+		{[]string{"read", "/etc/passwd"}, []UnveilRule{{Path: dir, Perms: "r"}}, true, "EACCES", ""},
+		{[]string{"write", "/dev/null"}, nil, true, "ok", ""}, // automatic unveil of stdio
+		{[]string{"inet"}, nil, true, "EPERM", ""},
+		{[]string{"killself"}, nil, true, "ok", ""},
+		// The program itself is not unveiled: the exec check refuses it.
+		{[]string{"getpid"}, []UnveilRule{{Path: dir, Perms: "r"}}, false, "", probe + ": permission denied; if unveil is in use"},
+		{[]string{"getpid"}, []UnveilRule{{Path: dir + "/missing", Perms: "r"}}, false, "", "no such file or directory"},
 	} {
-		for _, prepared := range []bool{true, false} {
-			prepareLaunches = prepared
+		for _, way := range []string{"direct", "prepared", "launcher"} {
+			forkLaunches = way == "direct"
+			prepareLaunches = way != "launcher"
 			var out, log bytes.Buffer
 			r, w, _ := os.Pipe()
 			p := "stdio rpath wpath"
 			cmd := &Cmd{Path: probe, Args: append([]string{"probe"}, c.args...), Promises: &p, ImplicitPromises: true,
-				AutoUnveil: true, Unveil: c.unveil, DropCapabilities: true, Stdout: w, Log: &log}
+				AutoUnveil: c.auto, Unveil: c.unveil, DropCapabilities: true, Stdout: w, Log: &log}
 			err := cmd.Start()
 			w.Close()
 			if err == nil {
@@ -80,8 +88,14 @@ func TestLaunchWaysAgree(t *testing.T) {
 				err = cmd.Wait()
 			}
 			r.Close()
+			if c.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+					t.Errorf("%s: probe %q: error %v, want one containing %q", way, c.args, err, c.wantErr)
+				}
+				continue
+			}
 			if err != nil || strings.TrimSpace(out.String()) != c.want {
-				t.Errorf("prepared=%v: probe %q: %q, %v; want %s", prepared, c.args, out.String(), err, c.want)
+				t.Errorf("%s: probe %q: %q, %v; want %s", way, c.args, out.String(), err, c.want)
 			}
 		}
 	}

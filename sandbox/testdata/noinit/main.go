@@ -11,7 +11,9 @@ import (
 
 func main() {
 	p := "stdio"
-	err := (&sandbox.Cmd{Path: "/bin/true", Promises: &p}).Run()
+	// Dir makes Start use the re-executed launcher (a direct fork
+	// needs no Init).
+	err := (&sandbox.Cmd{Path: "/bin/true", Promises: &p, Dir: "/"}).Run()
 	fmt.Println(err)
 	if err == nil {
 		os.Exit(0)

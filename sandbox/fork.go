@@ -1,0 +1,618 @@
+package sandbox
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/vow-sandbox/vow/internal/pledgecli"
+	"github.com/vow-sandbox/vow/sandbox/filter"
+)
+
+// The direct launch: when the parent can prepare everything (see
+// launchSpec.preparable), Start does not re-execute this binary as a
+// launcher but forks: the child is a copy of the parent with only the
+// forking thread, it runs one function of raw system calls (no Go
+// runtime: no allocation, no scheduler, no stack growth) that applies
+// the prepared restrictions to itself and execs the program. That saves
+// the launcher's Go runtime start-up (about a millisecond, most of a
+// launch). The Go launcher stays for what needs Go code in the child: a
+// chroot, a working directory, a change of user or group, a set-user-ID
+// install, or a pledged parent.
+//
+// The protocol is the launcher's (launcher.go), on the same socketpair:
+//
+//	child → parent   'H' its descriptors are in place
+//	parent → child   the resource limits are set (prlimit on the child);
+//	                 then a 4-byte count n and n compiled filter
+//	                 instructions, compiled for the child's pid (n = 0:
+//	                 no filter)
+//	child → parent   'F' a failed step: a step byte, the errno and an
+//	                 index (4 bytes each); the child exits
+//	child → parent   'L', 'G', 'X' and end of file as with the launcher
+//
+// Fork, not vfork: the child's function runs on a copy of the stack, so
+// it may return from the clone system call like any function.
+
+// forkLaunches can be turned off by tests, to run the Go launcher.
+var forkLaunches = true
+
+// frameStep is the direct child's report of a failed step.
+const frameStep = 'F'
+
+// Steps of the direct child, in the order it takes them.
+const (
+	stepDescriptors = 'd' // dup3 onto 0, 1, 2, …
+	stepBounding    = 'b' // prctl(PR_CAPBSET_DROP, index)
+	stepAmbient     = 'a' // prctl(PR_CAP_AMBIENT_CLEAR_ALL)
+	stepCapset      = 'c' // capset to nothing
+	stepFilterRead  = 'r' // reading the filter from the parent
+	stepNoNewPrivs  = 'n' // prctl(PR_SET_NO_NEW_PRIVS)
+	stepRestrict    = 'u' // landlock_restrict_self
+	stepCommit      = 'm' // unveil's companion filter
+	stepExecCheck   = 'k' // execveat(AT_EXECVE_CHECK) of execPaths[index]
+	stepPledge      = 'p' // seccomp(SECCOMP_SET_MODE_FILTER)
+)
+
+// Linkname'd from package syscall, as its fork code uses them (and as
+// gVisor does; the runtime keeps them for that): block signals and
+// stop the world's fork-unsafe parts around the fork, and reset the
+// signal handlers in the child.
+
+//go:linkname runtimeBeforeFork syscall.runtime_BeforeFork
+func runtimeBeforeFork()
+
+//go:linkname runtimeAfterFork syscall.runtime_AfterFork
+func runtimeAfterFork()
+
+//go:linkname runtimeAfterForkInChild syscall.runtime_AfterForkInChild
+func runtimeAfterForkInChild()
+
+// forkParams is everything the child needs, allocated before the fork.
+type forkParams struct {
+	fds       []int // the program's descriptors 0, 1, …: the parent's numbers, -1 closed
+	sync      int   // the child's end of the socketpair, moved to syncTo
+	syncTo    int
+	ruleset   int // the unveil ruleset, moved to rulesetTo; -1: none
+	rulesetTo int
+	nextFD    int // free numbers from here on, for descriptors in the way
+	nice      bool
+	dropCaps  bool
+	notify    bool
+
+	path       *byte
+	argv, envv []*byte
+	checks     []*byte // AT_EXECVE_CHECK these first
+	commit     unix.SockFprog
+	schedParam [1]int32
+	capHdr     unix.CapUserHeader
+	capData    [2]unix.CapUserData
+
+	hello    [5]byte
+	step     [14]byte // 'F' frame: step, errno, index
+	count    [4]byte  // the filter's length, from the parent
+	insns    [bpfMaxInsns]unix.SockFilter
+	fprog    unix.SockFprog
+	listener []byte // 'L' frame; the descriptor number goes at 5
+	execFail []byte // 'X' frame; the errno goes at 5
+	goBuf    [1]byte
+}
+
+// bpfMaxInsns is the kernel's BPF_MAXINSNS.
+const bpfMaxInsns = 4096
+
+// direct reports whether the launch may fork directly.
+func (s *launchSpec) direct() bool {
+	return forkLaunches && s.preparable() && len(s.Groups) == 0 && closeRangeCloexec()
+}
+
+// closeRangeCloexec reports whether close_range(CLOSE_RANGE_CLOEXEC)
+// works (Linux 5.11): the child marks inherited descriptors with it.
+var closeRangeCloexec = func() func() bool {
+	var ok bool
+	var once bool
+	return func() bool {
+		if !once {
+			// An empty range: nothing changes, but an old kernel says
+			// ENOSYS or EINVAL.
+			ok = unix.CloseRange(^uint(0)-1, ^uint(0)-1, unix.CLOSE_RANGE_CLOEXEC) == nil
+			once = true
+		}
+		return ok
+	}
+}()
+
+// startDirect prepares the launch, forks the child and drives it until
+// the program runs (see the protocol above).
+func startDirect(spec *launchSpec, files []*os.File, log io.Writer) (l *launcher, err error) {
+	// os.FindProcess probes the kernel's pidfd support once per process
+	// (with a throw-away child of its own): do that meanwhile.
+	probed := make(chan struct{})
+	go func() {
+		os.FindProcess(os.Getpid())
+		close(probed)
+	}()
+	pl, le := spec.plan(pledgecli.CurrentCreds(), -1)
+	if le != nil {
+		return nil, le
+	}
+	if spec.AutoUnveil || spec.Unveil != nil {
+		if le := spec.prepareRuleset(pl, files[0]); le != nil {
+			return nil, le
+		}
+	}
+	if pl.rs != nil {
+		defer pl.rs.Close()
+	}
+	p, err := newForkParams(spec, pl, files)
+	if err != nil {
+		return nil, err
+	}
+	socks, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, &LaunchError{Code: pledgecli.ExitFailure, Msg: spec.Name + ": creating the launch socket: " + err.Error(), Errno: errnoOf(err)}
+	}
+	var st unix.Stat_t
+	unix.Fstat(socks[1], &st)
+	p.sync = socks[1]
+	p.placeDescriptors()
+
+	syscall.ForkLock.Lock()
+	pid, e := forkChild(p)
+	syscall.ForkLock.Unlock()
+	runtime.KeepAlive(p)
+	unix.Close(socks[1])
+	if e != 0 {
+		unix.Close(socks[0])
+		return nil, &LaunchError{Code: pledgecli.ExitFailure, Msg: spec.Name + ": fork: " + e.Error(), Errno: e}
+	}
+	// Compile the filter for the child's pid while it puts its
+	// descriptors in place.
+	var msg []byte
+	var compileErr *LaunchError
+	if pl.final == nil {
+		msg = binary.LittleEndian.AppendUint32(nil, 0)
+	} else {
+		msg, compileErr = compileFor(spec, pl, pid)
+	}
+	<-probed
+	proc, err := os.FindProcess(pid)
+	if err != nil { // cannot happen on Linux
+		unix.Kill(pid, unix.SIGKILL)
+		unix.Wait4(pid, nil, 0, nil)
+		unix.Close(socks[0])
+		return nil, err
+	}
+	l = &launcher{proc: proc, sock: socks[0], ino: st.Ino, fd: p.syncTo, plan: pl, hello: true}
+	defer func() {
+		if err != nil {
+			l.abort()
+		}
+	}()
+	if err := waitReadable(l.sock, launchTimeout); err != nil {
+		return l, &LaunchError{Code: pledgecli.ExitFailure, Msg: fmt.Sprintf("%s: the child did not answer within %v: %v", spec.Name, launchTimeout, err)}
+	}
+	kind, payload, err := readFrame(l.sock)
+	switch {
+	case err != nil:
+		return l, &LaunchError{Code: pledgecli.ExitFailure, Msg: spec.Name + ": reading from the child: " + err.Error(), Errno: errnoOf(err)}
+	case kind == frameStep:
+		return l, l.stepError(spec, payload)
+	case kind != frameHello:
+		return l, &LaunchError{Code: pledgecli.ExitFailure, Msg: fmt.Sprintf("%s: bug: frame %q from the child instead of its hello", spec.Name, kind)}
+	}
+	for _, r := range spec.Rlimits {
+		if err := r.applyTo(pid); err != nil {
+			return l, asLaunchError(err)
+		}
+	}
+	if compileErr != nil {
+		return l, compileErr
+	}
+	if err := sendAll(l.sock, msg); err != nil {
+		return l, &LaunchError{Code: pledgecli.ExitFailure, Msg: spec.Name + ": sending the filter to the child: " + err.Error(), Errno: errnoOf(err)}
+	}
+	if err := l.handshake(spec, log); err != nil {
+		return l, err
+	}
+	return l, nil
+}
+
+// compileFor compiles the program's filter naming pid and encodes it for
+// the child: a 4-byte count, then the instructions.
+func compileFor(spec *launchSpec, pl *launchPlan, pid int) ([]byte, *LaunchError) {
+	pen, _ := spec.Mode.Penalty()
+	fp, err := filter.Compile(&filter.Policy{Promises: *pl.final, Penalty: pen, Notify: spec.Notify, PID: uint32(pid)})
+	if err != nil {
+		return nil, &LaunchError{Code: pledgecli.ExitPledge, Msg: spec.Name + ": pledge: " + err.Error(), Errno: errnoOf(err)}
+	}
+	if len(fp.Insns) > bpfMaxInsns {
+		return nil, &LaunchError{Code: pledgecli.ExitPledge, Msg: fmt.Sprintf("%s: pledge: the filter has %d instructions, more than the kernel's %d", spec.Name, len(fp.Insns), bpfMaxInsns), Errno: unix.EINVAL}
+	}
+	msg := binary.LittleEndian.AppendUint32(make([]byte, 0, 4+8*len(fp.Insns)), uint32(len(fp.Insns)))
+	for _, in := range fp.Insns {
+		msg = binary.LittleEndian.AppendUint16(msg, in.Code)
+		msg = append(msg, in.Jt, in.Jf)
+		msg = binary.LittleEndian.AppendUint32(msg, in.K)
+	}
+	return msg, nil
+}
+
+// prepareRuleset builds the unveil ruleset in the parent, with the
+// effective capabilities the child will drop dropped meanwhile (see
+// launchSpec.prepare).
+func (s *launchSpec) prepareRuleset(pl *launchPlan, stdin *os.File) *LaunchError {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if s.DropCaps {
+		restore, err := dropEffectiveCaps()
+		if err != nil {
+			return &LaunchError{Code: pledgecli.ExitCapDrop, Msg: s.Name + ": " + err.Error(), Errno: errnoOf(err)}
+		}
+		defer restore()
+	}
+	var le *LaunchError
+	pl.rs, le = s.ruleset(pl, ttyName(stdin))
+	return le
+}
+
+// newForkParams lays out what the child needs.
+func newForkParams(spec *launchSpec, pl *launchPlan, files []*os.File) (*forkParams, error) {
+	fail := func(what string) error {
+		return &LaunchError{Code: pledgecli.ExitExec, Msg: spec.Name + ": " + what + " contains a NUL byte", Errno: unix.EINVAL}
+	}
+	p := &forkParams{ruleset: -1, rulesetTo: -1, nice: spec.Nice, dropCaps: spec.DropCaps, notify: spec.Notify && pl.final != nil}
+	for _, f := range files {
+		fd := -1
+		if f != nil {
+			fd = int(f.Fd())
+		}
+		p.fds = append(p.fds, fd)
+	}
+	var err error
+	if p.path, err = syscall.BytePtrFromString(pl.path); err != nil {
+		return nil, fail(fmt.Sprintf("the program path %q", pl.path))
+	}
+	if p.argv, err = syscall.SlicePtrFromStrings(spec.Args); err != nil {
+		return nil, fail("an argument")
+	}
+	if p.envv, err = syscall.SlicePtrFromStrings(spec.Env); err != nil {
+		return nil, fail("an environment entry")
+	}
+	for _, c := range pl.execPaths {
+		b, err := syscall.BytePtrFromString(c)
+		if err != nil {
+			return nil, fail(fmt.Sprintf("the path %q", c))
+		}
+		p.checks = append(p.checks, b)
+	}
+	if pl.rs != nil && pl.rs.active() {
+		p.ruleset = pl.rs.fd
+		prog, err := commitFilter(pl.rs.abi)
+		if err != nil {
+			return nil, &LaunchError{Code: pledgecli.ExitUnveil, Msg: spec.Name + ": " + err.Error(), Errno: errnoOf(err)}
+		}
+		p.commit = unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
+	}
+	p.capHdr.Version = unix.LINUX_CAPABILITY_VERSION_3
+	p.hello = [5]byte{frameHello}
+	p.step = [14]byte{frameStep, 9}
+	if p.notify {
+		payload := binary.LittleEndian.AppendUint32(nil, 0)
+		payload = binary.LittleEndian.AppendUint32(payload, uint32(*pl.final))
+		p.listener = frame(frameListener, append(payload, pl.path...))
+	}
+	p.execFail = frame(frameExecFail, append(make([]byte, 4), pl.path...))
+	return p, nil
+}
+
+// placeDescriptors picks the numbers the child moves its socket and the
+// ruleset to: above every descriptor it uses, so that putting the
+// program's descriptors in place cannot overwrite them.
+func (p *forkParams) placeDescriptors() {
+	top := max(len(p.fds), p.sync+1, p.ruleset+1)
+	for _, fd := range p.fds {
+		top = max(top, fd+1)
+	}
+	p.syncTo = top
+	top++
+	if p.ruleset >= 0 {
+		p.rulesetTo = top
+		top++
+	}
+	p.nextFD = top
+}
+
+// applyTo sets the limit on process pid (prlimit) like apply does on
+// the calling process, clamping to the current hard limit when raising
+// it is refused.
+func (r Rlimit) applyTo(pid int) error {
+	if r.Resource < 0 || r.Resource >= 16 {
+		return nil
+	}
+	lim := unix.Rlimit{Cur: r.Cur, Max: r.Max}
+	err := unix.Prlimit(pid, r.Resource, &lim, nil)
+	if err != nil {
+		var old unix.Rlimit
+		if err = unix.Prlimit(pid, r.Resource, nil, &old); err == nil {
+			lim.Cur = min(lim.Cur, old.Max)
+			lim.Max = min(lim.Max, old.Max)
+			err = unix.Prlimit(pid, r.Resource, &lim, nil)
+		}
+	}
+	if err == nil {
+		return nil
+	}
+	msg := fmt.Sprintf("setrlimit(%s): %v", rlimitNames[r.Resource], err)
+	if r.Optional {
+		fmt.Fprintln(os.Stderr, msg)
+		return nil
+	}
+	return &pledgecli.Error{Code: pledgecli.ExitFailure, Msg: msg, Err: err}
+}
+
+// stepError turns the child's 'F' frame into the error the Go launcher
+// would have reported for the same step.
+func (l *launcher) stepError(spec *launchSpec, payload []byte) *LaunchError {
+	if len(payload) < 9 {
+		return &LaunchError{Code: pledgecli.ExitFailure, Msg: spec.Name + ": bug: short step frame from the child"}
+	}
+	e := syscall.Errno(binary.LittleEndian.Uint32(payload[1:]))
+	index := int(binary.LittleEndian.Uint32(payload[5:]))
+	le := &LaunchError{Code: pledgecli.ExitFailure, Errno: e}
+	switch payload[0] {
+	case stepDescriptors:
+		le.Msg = fmt.Sprintf("putting descriptor %d in place: %v", index, e)
+	case stepBounding:
+		le.Code, le.Msg = pledgecli.ExitCapDrop, fmt.Sprintf("prctl(PR_CAPBSET_DROP, %d): %v", index, e)
+	case stepAmbient:
+		le.Code, le.Msg = pledgecli.ExitCapDrop, "prctl(PR_CAP_AMBIENT_CLEAR_ALL): "+e.Error()
+	case stepCapset:
+		le.Code, le.Msg = pledgecli.ExitCapDrop, "capset: clearing the capability sets failed: "+e.Error()
+	case stepFilterRead:
+		le.Msg = "the child could not read its filter: " + e.Error()
+	case stepNoNewPrivs:
+		le.Code, le.Msg = pledgecli.ExitPledge, "pledge: setting no_new_privs failed: "+e.Error()
+	case stepRestrict:
+		le.Code, le.Msg = pledgecli.ExitUnveil, restrictError(e).Error()
+	case stepCommit:
+		le.Code, le.Msg = pledgecli.ExitUnveil, "unveil commit: the Landlock ruleset is enforced but its companion seccomp filter (setxattr) is not: "+e.Error()
+	case stepExecCheck:
+		if l.plan == nil || index >= len(l.plan.execPaths) {
+			le.Code, le.Msg = pledgecli.ExitExec, "exec check: "+e.Error()
+			break
+		}
+		le = execCheckError(l.plan.path, l.plan.execPaths[index], e)
+	case stepPledge:
+		le.Code, le.Msg = pledgecli.ExitPledge, "pledge: installing the seccomp filter failed: "+e.Error()
+	default:
+		le.Msg = fmt.Sprintf("bug: unknown step %q failed in the child: %v", payload[0], e)
+	}
+	return le.withName(spec.Name)
+}
+
+// forkChild forks; the child runs childMain and never returns here.
+//
+//go:nosplit
+//go:norace
+func forkChild(p *forkParams) (pid int, err syscall.Errno) {
+	runtimeBeforeFork()
+	r1, _, e := syscall.RawSyscall6(syscall.SYS_CLONE, uintptr(syscall.SIGCHLD), 0, 0, 0, 0, 0)
+	if e != 0 || r1 != 0 {
+		runtimeAfterFork()
+		return int(r1), e
+	}
+	runtimeAfterForkInChild()
+	childMain(p)
+	return 0, 0
+}
+
+// childMain is the forked child: raw system calls only (the child is a
+// copy of a multithreaded Go process with one thread left, whose
+// runtime must not run).
+//
+//go:nosplit
+//go:norace
+func childMain(p *forkParams) {
+	// The socket and the ruleset first, to numbers nothing else uses.
+	if _, _, e := syscall.RawSyscall6(unix.SYS_DUP3, uintptr(p.sync), uintptr(p.syncTo), unix.O_CLOEXEC, 0, 0, 0); e != 0 {
+		syscall.RawSyscall6(unix.SYS_EXIT_GROUP, 126, 0, 0, 0, 0, 0)
+	}
+	sync := uintptr(p.syncTo)
+	if p.ruleset >= 0 {
+		if _, _, e := syscall.RawSyscall6(unix.SYS_DUP3, uintptr(p.ruleset), uintptr(p.rulesetTo), unix.O_CLOEXEC, 0, 0, 0); e != 0 {
+			childFail(p, stepDescriptors, e, p.rulesetTo)
+		}
+	}
+	// The program's descriptors, as os.StartProcess places them: those
+	// a lower slot would overwrite move up first.
+	for i := 0; i < len(p.fds); i++ {
+		if fd := p.fds[i]; fd >= 0 && fd < i {
+			if _, _, e := syscall.RawSyscall6(unix.SYS_DUP3, uintptr(fd), uintptr(p.nextFD), unix.O_CLOEXEC, 0, 0, 0); e != 0 {
+				childFail(p, stepDescriptors, e, i)
+			}
+			p.fds[i] = p.nextFD
+			p.nextFD++
+		}
+	}
+	for i := 0; i < len(p.fds); i++ {
+		fd := p.fds[i]
+		var e syscall.Errno
+		switch {
+		case fd < 0:
+			syscall.RawSyscall6(unix.SYS_CLOSE, uintptr(i), 0, 0, 0, 0, 0)
+		case fd == i:
+			_, _, e = syscall.RawSyscall6(unix.SYS_FCNTL, uintptr(i), unix.F_SETFD, 0, 0, 0, 0)
+		default:
+			_, _, e = syscall.RawSyscall6(unix.SYS_DUP3, uintptr(fd), uintptr(i), 0, 0, 0, 0)
+		}
+		if e != 0 {
+			childFail(p, stepDescriptors, e, i)
+		}
+	}
+	// Descriptors this process inherited without close-on-exec do not
+	// reach the program, only the ones given (as with the launcher).
+	syscall.RawSyscall6(unix.SYS_CLOSE_RANGE, uintptr(len(p.fds)), 0xffffffff, unix.CLOSE_RANGE_CLOEXEC, 0, 0, 0)
+	childWrite(sync, p.hello[:])
+
+	if p.nice {
+		syscall.RawSyscall6(unix.SYS_SETPRIORITY, unix.PRIO_PROCESS, 0, pledgecli.NicePriority, 0, 0, 0)
+		syscall.RawSyscall6(unix.SYS_IOPRIO_SET, 1 /* IOPRIO_WHO_PROCESS */, 0, pledgecli.IOPrioIdle, 0, 0, 0)
+		syscall.RawSyscall6(unix.SYS_SCHED_SETSCHEDULER, 0, unix.SCHED_IDLE, uintptr(unsafe.Pointer(&p.schedParam[0])), 0, 0, 0)
+	}
+	if p.dropCaps {
+		for i := uintptr(0); ; i++ {
+			_, _, e := syscall.RawSyscall6(unix.SYS_PRCTL, unix.PR_CAPBSET_DROP, i, 0, 0, 0, 0)
+			if e == unix.EINVAL || e == unix.EPERM {
+				break
+			}
+			if e != 0 {
+				childFail(p, stepBounding, e, int(i))
+			}
+		}
+		if _, _, e := syscall.RawSyscall6(unix.SYS_PRCTL, unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0, 0); e != 0 && e != unix.EINVAL {
+			childFail(p, stepAmbient, e, 0)
+		}
+		if _, _, e := syscall.RawSyscall6(unix.SYS_CAPSET, uintptr(unsafe.Pointer(&p.capHdr)), uintptr(unsafe.Pointer(&p.capData[0])), 0, 0, 0, 0); e != 0 {
+			childFail(p, stepCapset, e, 0)
+		}
+	}
+
+	// The parent sets the limits, then sends the filter.
+	if e := childRead(sync, p.count[:]); e != 0 {
+		syscall.RawSyscall6(unix.SYS_EXIT_GROUP, 126, 0, 0, 0, 0, 0)
+	}
+	n := uintptr(p.count[0]) | uintptr(p.count[1])<<8 | uintptr(p.count[2])<<16 | uintptr(p.count[3])<<24
+	if n > bpfMaxInsns {
+		childFail(p, stepFilterRead, unix.E2BIG, int(n))
+	}
+	if n > 0 {
+		b := unsafe.Slice((*byte)(unsafe.Pointer(&p.insns[0])), n*8)
+		if e := childRead(sync, b); e != 0 {
+			syscall.RawSyscall6(unix.SYS_EXIT_GROUP, 126, 0, 0, 0, 0, 0)
+		}
+	}
+
+	if p.ruleset >= 0 {
+		if _, _, e := syscall.RawSyscall6(unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0); e != 0 {
+			childFail(p, stepNoNewPrivs, e, 0)
+		}
+		if _, _, e := syscall.RawSyscall6(unix.SYS_LANDLOCK_RESTRICT_SELF, uintptr(p.rulesetTo), 0, 0, 0, 0, 0); e != 0 {
+			childFail(p, stepRestrict, e, 0)
+		}
+		syscall.RawSyscall6(unix.SYS_CLOSE, uintptr(p.rulesetTo), 0, 0, 0, 0, 0)
+		if _, _, e := syscall.RawSyscall6(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, uintptr(unsafe.Pointer(&p.commit)), 0, 0, 0); e != 0 {
+			childFail(p, stepCommit, e, 0)
+		}
+	}
+	argv := uintptr(unsafe.Pointer(&p.argv[0]))
+	envv := uintptr(unsafe.Pointer(&p.envv[0]))
+	for i := 0; i < len(p.checks); i++ {
+		_, _, e := syscall.RawSyscall6(unix.SYS_EXECVEAT, atFDCWD, uintptr(unsafe.Pointer(p.checks[i])), argv, envv, atExecveCheck, 0)
+		if e == unix.EINVAL {
+			break // no AT_EXECVE_CHECK in this kernel
+		}
+		if e != 0 {
+			childFail(p, stepExecCheck, e, i)
+		}
+	}
+	if n > 0 {
+		if _, _, e := syscall.RawSyscall6(unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0); e != 0 {
+			childFail(p, stepNoNewPrivs, e, 0)
+		}
+		var flags uintptr
+		if p.notify {
+			// The listener gets the lowest free number: tell the
+			// parent which, then install.
+			flags = unix.SECCOMP_FILTER_FLAG_NEW_LISTENER
+			l, _, e := syscall.RawSyscall6(unix.SYS_FCNTL, sync, unix.F_DUPFD_CLOEXEC, 0, 0, 0, 0)
+			if e != 0 {
+				childFail(p, stepPledge, e, 0)
+			}
+			syscall.RawSyscall6(unix.SYS_CLOSE, l, 0, 0, 0, 0, 0)
+			p.listener[5], p.listener[6], p.listener[7], p.listener[8] = byte(l), byte(l>>8), byte(l>>16), byte(l>>24)
+			childWrite(sync, p.listener)
+		}
+		p.fprog.Len = uint16(n)
+		p.fprog.Filter = &p.insns[0]
+		if _, _, e := syscall.RawSyscall6(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, flags, uintptr(unsafe.Pointer(&p.fprog)), 0, 0, 0); e != 0 {
+			childFail(p, stepPledge, e, 0)
+		}
+		if p.notify {
+			// Until the parent holds the listener a refused call would
+			// wait for nobody. The read itself may be refused (no
+			// stdio): the supervisor recognises this process by its
+			// socket and lets it through.
+			for {
+				r, _, e := syscall.RawSyscall6(unix.SYS_READ, sync, uintptr(unsafe.Pointer(&p.goBuf[0])), 1, 0, 0, 0)
+				if e == unix.EINTR {
+					continue
+				}
+				if e != 0 || r != 1 || p.goBuf[0] != goByte {
+					syscall.RawSyscall6(unix.SYS_EXIT_GROUP, 126, 0, 0, 0, 0, 0)
+				}
+				break
+			}
+		}
+	}
+	_, _, e := syscall.RawSyscall6(unix.SYS_EXECVE, uintptr(unsafe.Pointer(p.path)), argv, envv, 0, 0, 0)
+	p.execFail[5], p.execFail[6], p.execFail[7], p.execFail[8] = byte(e), byte(e>>8), byte(e>>16), byte(e>>24)
+	childWrite(sync, p.execFail)
+	syscall.RawSyscall6(unix.SYS_EXIT_GROUP, 127, 0, 0, 0, 0, 0)
+}
+
+// childFail reports a failed step to the parent and exits.
+//
+//go:nosplit
+//go:norace
+func childFail(p *forkParams, step byte, e syscall.Errno, index int) {
+	p.step[5] = step
+	p.step[6], p.step[7], p.step[8], p.step[9] = byte(e), byte(e>>8), byte(e>>16), byte(e>>24)
+	p.step[10], p.step[11], p.step[12], p.step[13] = byte(index), byte(index>>8), byte(index>>16), byte(index>>24)
+	childWrite(uintptr(p.syncTo), p.step[:])
+	syscall.RawSyscall6(unix.SYS_EXIT_GROUP, 126, 0, 0, 0, 0, 0)
+}
+
+// childWrite writes all of b to fd, as far as it can.
+//
+//go:nosplit
+//go:norace
+func childWrite(fd uintptr, b []byte) {
+	for len(b) > 0 {
+		n, _, e := syscall.RawSyscall6(unix.SYS_WRITE, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), 0, 0, 0)
+		if e == unix.EINTR {
+			continue
+		}
+		if e != 0 || n == 0 {
+			return
+		}
+		b = b[n:]
+	}
+}
+
+// childRead fills b from fd; 0, or the errno (EPIPE at end of file).
+//
+//go:nosplit
+//go:norace
+func childRead(fd uintptr, b []byte) syscall.Errno {
+	for len(b) > 0 {
+		n, _, e := syscall.RawSyscall6(unix.SYS_READ, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), 0, 0, 0)
+		if e == unix.EINTR {
+			continue
+		}
+		if e != 0 {
+			return e
+		}
+		if n == 0 {
+			return unix.EPIPE
+		}
+		b = b[n:]
+	}
+	return 0
+}
