@@ -23,30 +23,37 @@ import (
 //
 // # How it works
 //
-// Start re-executes the running binary (/proc/self/exe) as a launcher:
-// [Init], called first thing in main, recognises it, applies the
-// restrictions to its own locked main thread and execve's the program in
-// place, so the program runs with the launcher's pid (which the pledge
-// filter's self-only kill/tgkill rules name). Every binary that uses Start
-// must call Init before anything else in main (test binaries: in
-// TestMain).
+// Start takes one of two ways, with the same result:
 //
-// The launcher follows the pledge command's order (pledge.md §7.8):
-// descriptors, niceness, early resource limits, chroot, Dir, looking the
-// program up, capabilities, user and group ids, unveil, late resource
-// limits, then the seccomp filter as the very last step before execve.
-// A failure in any step stops it before the program runs; Start then
+//   - The direct fork (fork.go), whenever the parent sees the files as the
+//     program will: no Chroot, Dir, UID, GID or Groups, not a set-user-ID
+//     install, and the calling process not pledged. The parent looks the
+//     program up, builds the unveil ruleset and compiles the filter for
+//     the child's pid; the forked child, a copy of the caller with one
+//     thread that runs raw system calls only, applies them to itself and
+//     execve's the program, so the program has the child's pid (which
+//     the pledge filter's self-only kill/tgkill rules name).
+//   - Otherwise Start re-executes the running binary (/proc/self/exe) as
+//     a launcher: [Init], called first thing in main, recognises it,
+//     applies the restrictions to its own locked main thread and
+//     execve's the program in place. Every binary that may use Start
+//     this way must call Init before anything else in main (test
+//     binaries: in TestMain).
+//
+// Both follow the pledge command's order (pledge.md §7.8): descriptors,
+// niceness, early resource limits, chroot, Dir, looking the program up,
+// capabilities, user and group ids, unveil, late resource limits, then
+// the seccomp filter as the very last step before execve (the direct
+// fork has the parent set the limits on the child with prlimit). A
+// failure in any step stops it before the program runs; Start then
 // returns a *[LaunchError] whose Code is the pledge command's exit status
 // for that step (pledge.md §7.12) and whose message says what failed.
 //
-// Why a re-executed launcher: chroot, setuid, setgid and resource limits
-// apply to the whole process in Go and would change the caller; a forked
-// child of a Go program cannot run Go code before its exec; and the
-// filter must name the pid of the program. Re-executing costs one Go
-// runtime start-up, about a millisecond (docs/benchmarks.md): while it
-// runs, the parent already looks the program up, compiles the filter
-// and builds the unveil ruleset for the launcher (when it sees the files
-// as the launcher will: no Chroot, Dir or id change).
+// Why a launcher at all: chroot, setuid, setgid and resource limits
+// apply to the whole process in Go and would change the caller, and the
+// forked child cannot run Go code; re-executing costs one Go runtime
+// start-up, about a millisecond, which the direct fork saves
+// (docs/benchmarks.md).
 //
 // # Violation logging
 //
