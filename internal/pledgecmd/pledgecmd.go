@@ -6,9 +6,10 @@
 // The command runs PROG in one of two ways:
 //
 //   - By default violations are logged (pledge.md §0.15): pledge stays as
-//     PROG's parent and supervises its filter. PROG is started through
-//     sandbox.Cmd's launcher (a re-execution of this binary that restricts
-//     itself and execs PROG, so PROG has the launcher's pid, not pledge's).
+//     PROG's parent and supervises its filter. PROG is started by
+//     sandbox.Cmd: a forked child (or, with -c, -u or -g, a re-execution
+//     of this binary) restricts itself and execs PROG, so PROG has the
+//     child's pid, not pledge's.
 //     pledge forwards SIGTERM, SIGHUP, SIGUSR1, SIGUSR2 and SIGALRM to
 //     PROG and ignores SIGINT and SIGQUIT, which a terminal sends to PROG
 //     as well (as system(3) does). When PROG exits, pledge exits with its
