@@ -2,8 +2,6 @@ package pledgecli
 
 import (
 	"bytes"
-	"debug/elf"
-	"encoding/binary"
 	"errors"
 	"io"
 	"os"
@@ -264,49 +262,6 @@ func Classify(path string) Image {
 	}
 	classifyELF(f, buf[:64], &im)
 	return im
-}
-
-// classifyELF fills in im for a 64-bit ELF whose header is hdr.
-func classifyELF(f *os.File, hdr []byte, im *Image) {
-	if string(hdr[:4]) != elf.ELFMAG || elf.Class(hdr[elf.EI_CLASS]) == elf.ELFCLASS32 {
-		return
-	}
-	var order binary.ByteOrder = binary.LittleEndian
-	if elf.Data(hdr[elf.EI_DATA]) == elf.ELFDATA2MSB {
-		order = binary.BigEndian
-	}
-	var eh elf.Header64
-	if _, err := binary.Decode(hdr, order, &eh); err != nil {
-		return
-	}
-	if elf.Type(eh.Type) == elf.ET_DYN {
-		im.Kind = KindDynamic
-	}
-	// pledge.com reads at most 16 program headers.
-	count := min(int(eh.Phnum), 16)
-	const phsize = 56 // sizeof(Elf64_Phdr)
-	ph := make([]byte, count*phsize)
-	if n, _ := f.ReadAt(ph, int64(eh.Phoff)); n != len(ph) {
-		return
-	}
-	for i := range count {
-		var p elf.Prog64
-		if _, err := binary.Decode(ph[i*phsize:], order, &p); err != nil {
-			return
-		}
-		switch elf.ProgType(p.Type) {
-		case elf.PT_DYNAMIC:
-			im.Kind = KindDynamic
-		case elf.PT_INTERP:
-			im.Kind = KindDynamic
-			if p.Filesz > 0 && p.Filesz < 4096 {
-				s := make([]byte, p.Filesz)
-				if n, _ := f.ReadAt(s, int64(p.Off)); n == len(s) {
-					im.Interp = string(bytes.TrimRight(s, "\x00"))
-				}
-			}
-		}
-	}
 }
 
 // parseShebang splits a "#!" line as the kernel's binfmt_script does: the

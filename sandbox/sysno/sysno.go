@@ -10,7 +10,6 @@ package sysno
 import (
 	"fmt"
 	"runtime"
-	"sort"
 
 	"golang.org/x/sys/unix"
 )
@@ -29,26 +28,36 @@ type Arch struct {
 	// architecture has no such ABI).
 	X32Bit uint32
 
-	byName map[string]uint32
-	byNr   map[uint32]string
+	// byNr holds the names indexed by number, "" where there is none; byName
+	// holds the numbers sorted by name. Both are generated slices of
+	// constants (zsysno.go), laid out by the linker: nothing is built when
+	// the package is initialised, which every run of the pledge command
+	// would pay.
+	byNr   []string
+	byName []uint16
 }
 
 // AMD64 is x86-64.
-var AMD64 = newArch("amd64", "x86_64", unix.AUDIT_ARCH_X86_64, 0x40000000, amd64Names)
+var AMD64 = &Arch{
+	Name:   "amd64",
+	Kernel: "x86_64",
+	Audit:  unix.AUDIT_ARCH_X86_64,
+	X32Bit: 0x40000000,
+	byName: amd64ByName,
+	byNr:   amd64ByNr,
+}
 
 // ARM64 is aarch64.
-var ARM64 = newArch("arm64", "aarch64", unix.AUDIT_ARCH_AARCH64, 0, arm64Names)
+var ARM64 = &Arch{
+	Name:   "arm64",
+	Kernel: "aarch64",
+	Audit:  unix.AUDIT_ARCH_AARCH64,
+	byName: arm64ByName,
+	byNr:   arm64ByNr,
+}
 
 // All lists the supported architectures.
 var All = []*Arch{AMD64, ARM64}
-
-func newArch(name, kernel string, audit, x32 uint32, names map[string]uint32) *Arch {
-	a := &Arch{Name: name, Kernel: kernel, Audit: audit, X32Bit: x32, byName: names, byNr: make(map[uint32]string, len(names))}
-	for n, nr := range names {
-		a.byNr[nr] = n
-	}
-	return a
-}
 
 // Native returns the architecture vow runs on, or nil when it is not
 // supported.
@@ -70,22 +79,40 @@ func Lookup(name string) (*Arch, error) {
 // Number returns the number of the named system call; ok is false when the
 // call does not exist on this architecture.
 func (a *Arch) Number(name string) (nr uint32, ok bool) {
-	nr, ok = a.byName[name]
-	return nr, ok
+	t := a.byName
+	lo, hi := 0, len(t)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if a.byNr[t[m]] < name {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo < len(t) && a.byNr[t[lo]] == name {
+		return uint32(t[lo]), true
+	}
+	return 0, false
 }
 
 // SyscallName returns the kernel name of a system call number, or "" when the
 // number is not a system call on this architecture.
-func (a *Arch) SyscallName(nr uint32) string { return a.byNr[nr] }
+func (a *Arch) SyscallName(nr uint32) string {
+	if uint64(nr) < uint64(len(a.byNr)) {
+		return a.byNr[nr]
+	}
+	return ""
+}
 
 // Names returns every system call name of the architecture, sorted by
 // number.
 func (a *Arch) Names() []string {
 	names := make([]string, 0, len(a.byName))
-	for n := range a.byName {
-		names = append(names, n)
+	for _, n := range a.byNr {
+		if n != "" {
+			names = append(names, n)
+		}
 	}
-	sort.Slice(names, func(i, j int) bool { return a.byName[names[i]] < a.byName[names[j]] })
 	return names
 }
 

@@ -63,3 +63,45 @@ func TestLookup(t *testing.T) {
 		t.Error("Lookup(riscv64) succeeded")
 	}
 }
+
+func TestTables(t *testing.T) {
+	for _, a := range All {
+		names := a.Names()
+		if len(names) != len(a.byName) || len(names) < 300 {
+			t.Errorf("%s: %d names, %d in byName", a, len(names), len(a.byName))
+		}
+		for i := 1; i < len(a.byName); i++ {
+			if x, y := a.byNr[a.byName[i-1]], a.byNr[a.byName[i]]; x >= y {
+				t.Errorf("%s: byName not sorted at %q, %q", a, x, y)
+			}
+		}
+		prev := -1
+		for _, n := range names {
+			nr, ok := a.Number(n)
+			if !ok || int(nr) <= prev || a.SyscallName(nr) != n {
+				t.Errorf("%s: %q: Number = %d, %v (previous %d), SyscallName = %q", a, n, nr, ok, prev, a.SyscallName(nr))
+			}
+			prev = int(nr)
+		}
+		for _, n := range []string{"", "Read", "read ", "zzz", "_", "\xff"} {
+			if nr, ok := a.Number(n); ok {
+				t.Errorf("%s.Number(%q) = %d, true", a, n, nr)
+			}
+		}
+		for _, nr := range []uint32{uint32(len(a.byNr)), a.X32Bit, 1 << 31, ^uint32(0)} {
+			if n := a.SyscallName(nr); n != "" && nr != 0 {
+				t.Errorf("%s.SyscallName(%#x) = %q", a, nr, n)
+			}
+		}
+	}
+	if n := ARM64.SyscallName(250); n != "" { // a hole in arm64's numbers
+		t.Errorf("arm64.SyscallName(250) = %q", n)
+	}
+}
+
+func BenchmarkNumber(b *testing.B) {
+	names := AMD64.Names()
+	for i := 0; b.Loop(); i++ {
+		AMD64.Number(names[i%len(names)])
+	}
+}

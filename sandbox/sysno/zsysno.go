@@ -2,721 +2,1446 @@
 
 package sysno
 
-var amd64Names = map[string]uint32{
-	"read":                    0,
-	"write":                   1,
-	"open":                    2,
-	"close":                   3,
-	"stat":                    4,
-	"fstat":                   5,
-	"lstat":                   6,
-	"poll":                    7,
-	"lseek":                   8,
-	"mmap":                    9,
-	"mprotect":                10,
-	"munmap":                  11,
-	"brk":                     12,
-	"rt_sigaction":            13,
-	"rt_sigprocmask":          14,
-	"rt_sigreturn":            15,
-	"ioctl":                   16,
-	"pread64":                 17,
-	"pwrite64":                18,
-	"readv":                   19,
-	"writev":                  20,
-	"access":                  21,
-	"pipe":                    22,
-	"select":                  23,
-	"sched_yield":             24,
-	"mremap":                  25,
-	"msync":                   26,
-	"mincore":                 27,
-	"madvise":                 28,
-	"shmget":                  29,
-	"shmat":                   30,
-	"shmctl":                  31,
-	"dup":                     32,
-	"dup2":                    33,
-	"pause":                   34,
-	"nanosleep":               35,
-	"getitimer":               36,
-	"alarm":                   37,
-	"setitimer":               38,
-	"getpid":                  39,
-	"sendfile":                40,
-	"socket":                  41,
-	"connect":                 42,
-	"accept":                  43,
-	"sendto":                  44,
-	"recvfrom":                45,
-	"sendmsg":                 46,
-	"recvmsg":                 47,
-	"shutdown":                48,
-	"bind":                    49,
-	"listen":                  50,
-	"getsockname":             51,
-	"getpeername":             52,
-	"socketpair":              53,
-	"setsockopt":              54,
-	"getsockopt":              55,
-	"clone":                   56,
-	"fork":                    57,
-	"vfork":                   58,
-	"execve":                  59,
-	"exit":                    60,
-	"wait4":                   61,
-	"kill":                    62,
-	"uname":                   63,
-	"semget":                  64,
-	"semop":                   65,
-	"semctl":                  66,
-	"shmdt":                   67,
-	"msgget":                  68,
-	"msgsnd":                  69,
-	"msgrcv":                  70,
-	"msgctl":                  71,
-	"fcntl":                   72,
-	"flock":                   73,
-	"fsync":                   74,
-	"fdatasync":               75,
-	"truncate":                76,
-	"ftruncate":               77,
-	"getdents":                78,
-	"getcwd":                  79,
-	"chdir":                   80,
-	"fchdir":                  81,
-	"rename":                  82,
-	"mkdir":                   83,
-	"rmdir":                   84,
-	"creat":                   85,
-	"link":                    86,
-	"unlink":                  87,
-	"symlink":                 88,
-	"readlink":                89,
-	"chmod":                   90,
-	"fchmod":                  91,
-	"chown":                   92,
-	"fchown":                  93,
-	"lchown":                  94,
-	"umask":                   95,
-	"gettimeofday":            96,
-	"getrlimit":               97,
-	"getrusage":               98,
-	"sysinfo":                 99,
-	"times":                   100,
-	"ptrace":                  101,
-	"getuid":                  102,
-	"syslog":                  103,
-	"getgid":                  104,
-	"setuid":                  105,
-	"setgid":                  106,
-	"geteuid":                 107,
-	"getegid":                 108,
-	"setpgid":                 109,
-	"getppid":                 110,
-	"getpgrp":                 111,
-	"setsid":                  112,
-	"setreuid":                113,
-	"setregid":                114,
-	"getgroups":               115,
-	"setgroups":               116,
-	"setresuid":               117,
-	"getresuid":               118,
-	"setresgid":               119,
-	"getresgid":               120,
-	"getpgid":                 121,
-	"setfsuid":                122,
-	"setfsgid":                123,
-	"getsid":                  124,
-	"capget":                  125,
-	"capset":                  126,
-	"rt_sigpending":           127,
-	"rt_sigtimedwait":         128,
-	"rt_sigqueueinfo":         129,
-	"rt_sigsuspend":           130,
-	"sigaltstack":             131,
-	"utime":                   132,
-	"mknod":                   133,
-	"uselib":                  134,
-	"personality":             135,
-	"ustat":                   136,
-	"statfs":                  137,
-	"fstatfs":                 138,
-	"sysfs":                   139,
-	"getpriority":             140,
-	"setpriority":             141,
-	"sched_setparam":          142,
-	"sched_getparam":          143,
-	"sched_setscheduler":      144,
-	"sched_getscheduler":      145,
-	"sched_get_priority_max":  146,
-	"sched_get_priority_min":  147,
-	"sched_rr_get_interval":   148,
-	"mlock":                   149,
-	"munlock":                 150,
-	"mlockall":                151,
-	"munlockall":              152,
-	"vhangup":                 153,
-	"modify_ldt":              154,
-	"pivot_root":              155,
-	"_sysctl":                 156,
-	"prctl":                   157,
-	"arch_prctl":              158,
-	"adjtimex":                159,
-	"setrlimit":               160,
-	"chroot":                  161,
-	"sync":                    162,
-	"acct":                    163,
-	"settimeofday":            164,
-	"mount":                   165,
-	"umount2":                 166,
-	"swapon":                  167,
-	"swapoff":                 168,
-	"reboot":                  169,
-	"sethostname":             170,
-	"setdomainname":           171,
-	"iopl":                    172,
-	"ioperm":                  173,
-	"create_module":           174,
-	"init_module":             175,
-	"delete_module":           176,
-	"get_kernel_syms":         177,
-	"query_module":            178,
-	"quotactl":                179,
-	"nfsservctl":              180,
-	"getpmsg":                 181,
-	"putpmsg":                 182,
-	"afs_syscall":             183,
-	"tuxcall":                 184,
-	"security":                185,
-	"gettid":                  186,
-	"readahead":               187,
-	"setxattr":                188,
-	"lsetxattr":               189,
-	"fsetxattr":               190,
-	"getxattr":                191,
-	"lgetxattr":               192,
-	"fgetxattr":               193,
-	"listxattr":               194,
-	"llistxattr":              195,
-	"flistxattr":              196,
-	"removexattr":             197,
-	"lremovexattr":            198,
-	"fremovexattr":            199,
-	"tkill":                   200,
-	"time":                    201,
-	"futex":                   202,
-	"sched_setaffinity":       203,
-	"sched_getaffinity":       204,
-	"set_thread_area":         205,
-	"io_setup":                206,
-	"io_destroy":              207,
-	"io_getevents":            208,
-	"io_submit":               209,
-	"io_cancel":               210,
-	"get_thread_area":         211,
-	"lookup_dcookie":          212,
-	"epoll_create":            213,
-	"epoll_ctl_old":           214,
-	"epoll_wait_old":          215,
-	"remap_file_pages":        216,
-	"getdents64":              217,
-	"set_tid_address":         218,
-	"restart_syscall":         219,
-	"semtimedop":              220,
-	"fadvise64":               221,
-	"timer_create":            222,
-	"timer_settime":           223,
-	"timer_gettime":           224,
-	"timer_getoverrun":        225,
-	"timer_delete":            226,
-	"clock_settime":           227,
-	"clock_gettime":           228,
-	"clock_getres":            229,
-	"clock_nanosleep":         230,
-	"exit_group":              231,
-	"epoll_wait":              232,
-	"epoll_ctl":               233,
-	"tgkill":                  234,
-	"utimes":                  235,
-	"vserver":                 236,
-	"mbind":                   237,
-	"set_mempolicy":           238,
-	"get_mempolicy":           239,
-	"mq_open":                 240,
-	"mq_unlink":               241,
-	"mq_timedsend":            242,
-	"mq_timedreceive":         243,
-	"mq_notify":               244,
-	"mq_getsetattr":           245,
-	"kexec_load":              246,
-	"waitid":                  247,
-	"add_key":                 248,
-	"request_key":             249,
-	"keyctl":                  250,
-	"ioprio_set":              251,
-	"ioprio_get":              252,
-	"inotify_init":            253,
-	"inotify_add_watch":       254,
-	"inotify_rm_watch":        255,
-	"migrate_pages":           256,
-	"openat":                  257,
-	"mkdirat":                 258,
-	"mknodat":                 259,
-	"fchownat":                260,
-	"futimesat":               261,
-	"newfstatat":              262,
-	"unlinkat":                263,
-	"renameat":                264,
-	"linkat":                  265,
-	"symlinkat":               266,
-	"readlinkat":              267,
-	"fchmodat":                268,
-	"faccessat":               269,
-	"pselect6":                270,
-	"ppoll":                   271,
-	"unshare":                 272,
-	"set_robust_list":         273,
-	"get_robust_list":         274,
-	"splice":                  275,
-	"tee":                     276,
-	"sync_file_range":         277,
-	"vmsplice":                278,
-	"move_pages":              279,
-	"utimensat":               280,
-	"epoll_pwait":             281,
-	"signalfd":                282,
-	"timerfd_create":          283,
-	"eventfd":                 284,
-	"fallocate":               285,
-	"timerfd_settime":         286,
-	"timerfd_gettime":         287,
-	"accept4":                 288,
-	"signalfd4":               289,
-	"eventfd2":                290,
-	"epoll_create1":           291,
-	"dup3":                    292,
-	"pipe2":                   293,
-	"inotify_init1":           294,
-	"preadv":                  295,
-	"pwritev":                 296,
-	"rt_tgsigqueueinfo":       297,
-	"perf_event_open":         298,
-	"recvmmsg":                299,
-	"fanotify_init":           300,
-	"fanotify_mark":           301,
-	"prlimit64":               302,
-	"name_to_handle_at":       303,
-	"open_by_handle_at":       304,
-	"clock_adjtime":           305,
-	"syncfs":                  306,
-	"sendmmsg":                307,
-	"setns":                   308,
-	"getcpu":                  309,
-	"process_vm_readv":        310,
-	"process_vm_writev":       311,
-	"kcmp":                    312,
-	"finit_module":            313,
-	"sched_setattr":           314,
-	"sched_getattr":           315,
-	"renameat2":               316,
-	"seccomp":                 317,
-	"getrandom":               318,
-	"memfd_create":            319,
-	"kexec_file_load":         320,
-	"bpf":                     321,
-	"execveat":                322,
-	"userfaultfd":             323,
-	"membarrier":              324,
-	"mlock2":                  325,
-	"copy_file_range":         326,
-	"preadv2":                 327,
-	"pwritev2":                328,
-	"pkey_mprotect":           329,
-	"pkey_alloc":              330,
-	"pkey_free":               331,
-	"statx":                   332,
-	"io_pgetevents":           333,
-	"rseq":                    334,
-	"uretprobe":               335,
-	"uprobe":                  336,
-	"pidfd_send_signal":       424,
-	"io_uring_setup":          425,
-	"io_uring_enter":          426,
-	"io_uring_register":       427,
-	"open_tree":               428,
-	"move_mount":              429,
-	"fsopen":                  430,
-	"fsconfig":                431,
-	"fsmount":                 432,
-	"fspick":                  433,
-	"pidfd_open":              434,
-	"clone3":                  435,
-	"close_range":             436,
-	"openat2":                 437,
-	"pidfd_getfd":             438,
-	"faccessat2":              439,
-	"process_madvise":         440,
-	"epoll_pwait2":            441,
-	"mount_setattr":           442,
-	"quotactl_fd":             443,
-	"landlock_create_ruleset": 444,
-	"landlock_add_rule":       445,
-	"landlock_restrict_self":  446,
-	"memfd_secret":            447,
-	"process_mrelease":        448,
-	"futex_waitv":             449,
-	"set_mempolicy_home_node": 450,
-	"cachestat":               451,
-	"fchmodat2":               452,
-	"map_shadow_stack":        453,
-	"futex_wake":              454,
-	"futex_wait":              455,
-	"futex_requeue":           456,
-	"statmount":               457,
-	"listmount":               458,
-	"lsm_get_self_attr":       459,
-	"lsm_set_self_attr":       460,
-	"lsm_list_modules":        461,
-	"mseal":                   462,
-	"setxattrat":              463,
-	"getxattrat":              464,
-	"listxattrat":             465,
-	"removexattrat":           466,
-	"open_tree_attr":          467,
-	"file_getattr":            468,
-	"file_setattr":            469,
-	"listns":                  470,
-	"rseq_slice_yield":        471,
+// amd64ByNr is the name of every amd64 system call, indexed by number
+// ("" where there is none).
+var amd64ByNr = []string{
+	0:   "read",
+	1:   "write",
+	2:   "open",
+	3:   "close",
+	4:   "stat",
+	5:   "fstat",
+	6:   "lstat",
+	7:   "poll",
+	8:   "lseek",
+	9:   "mmap",
+	10:  "mprotect",
+	11:  "munmap",
+	12:  "brk",
+	13:  "rt_sigaction",
+	14:  "rt_sigprocmask",
+	15:  "rt_sigreturn",
+	16:  "ioctl",
+	17:  "pread64",
+	18:  "pwrite64",
+	19:  "readv",
+	20:  "writev",
+	21:  "access",
+	22:  "pipe",
+	23:  "select",
+	24:  "sched_yield",
+	25:  "mremap",
+	26:  "msync",
+	27:  "mincore",
+	28:  "madvise",
+	29:  "shmget",
+	30:  "shmat",
+	31:  "shmctl",
+	32:  "dup",
+	33:  "dup2",
+	34:  "pause",
+	35:  "nanosleep",
+	36:  "getitimer",
+	37:  "alarm",
+	38:  "setitimer",
+	39:  "getpid",
+	40:  "sendfile",
+	41:  "socket",
+	42:  "connect",
+	43:  "accept",
+	44:  "sendto",
+	45:  "recvfrom",
+	46:  "sendmsg",
+	47:  "recvmsg",
+	48:  "shutdown",
+	49:  "bind",
+	50:  "listen",
+	51:  "getsockname",
+	52:  "getpeername",
+	53:  "socketpair",
+	54:  "setsockopt",
+	55:  "getsockopt",
+	56:  "clone",
+	57:  "fork",
+	58:  "vfork",
+	59:  "execve",
+	60:  "exit",
+	61:  "wait4",
+	62:  "kill",
+	63:  "uname",
+	64:  "semget",
+	65:  "semop",
+	66:  "semctl",
+	67:  "shmdt",
+	68:  "msgget",
+	69:  "msgsnd",
+	70:  "msgrcv",
+	71:  "msgctl",
+	72:  "fcntl",
+	73:  "flock",
+	74:  "fsync",
+	75:  "fdatasync",
+	76:  "truncate",
+	77:  "ftruncate",
+	78:  "getdents",
+	79:  "getcwd",
+	80:  "chdir",
+	81:  "fchdir",
+	82:  "rename",
+	83:  "mkdir",
+	84:  "rmdir",
+	85:  "creat",
+	86:  "link",
+	87:  "unlink",
+	88:  "symlink",
+	89:  "readlink",
+	90:  "chmod",
+	91:  "fchmod",
+	92:  "chown",
+	93:  "fchown",
+	94:  "lchown",
+	95:  "umask",
+	96:  "gettimeofday",
+	97:  "getrlimit",
+	98:  "getrusage",
+	99:  "sysinfo",
+	100: "times",
+	101: "ptrace",
+	102: "getuid",
+	103: "syslog",
+	104: "getgid",
+	105: "setuid",
+	106: "setgid",
+	107: "geteuid",
+	108: "getegid",
+	109: "setpgid",
+	110: "getppid",
+	111: "getpgrp",
+	112: "setsid",
+	113: "setreuid",
+	114: "setregid",
+	115: "getgroups",
+	116: "setgroups",
+	117: "setresuid",
+	118: "getresuid",
+	119: "setresgid",
+	120: "getresgid",
+	121: "getpgid",
+	122: "setfsuid",
+	123: "setfsgid",
+	124: "getsid",
+	125: "capget",
+	126: "capset",
+	127: "rt_sigpending",
+	128: "rt_sigtimedwait",
+	129: "rt_sigqueueinfo",
+	130: "rt_sigsuspend",
+	131: "sigaltstack",
+	132: "utime",
+	133: "mknod",
+	134: "uselib",
+	135: "personality",
+	136: "ustat",
+	137: "statfs",
+	138: "fstatfs",
+	139: "sysfs",
+	140: "getpriority",
+	141: "setpriority",
+	142: "sched_setparam",
+	143: "sched_getparam",
+	144: "sched_setscheduler",
+	145: "sched_getscheduler",
+	146: "sched_get_priority_max",
+	147: "sched_get_priority_min",
+	148: "sched_rr_get_interval",
+	149: "mlock",
+	150: "munlock",
+	151: "mlockall",
+	152: "munlockall",
+	153: "vhangup",
+	154: "modify_ldt",
+	155: "pivot_root",
+	156: "_sysctl",
+	157: "prctl",
+	158: "arch_prctl",
+	159: "adjtimex",
+	160: "setrlimit",
+	161: "chroot",
+	162: "sync",
+	163: "acct",
+	164: "settimeofday",
+	165: "mount",
+	166: "umount2",
+	167: "swapon",
+	168: "swapoff",
+	169: "reboot",
+	170: "sethostname",
+	171: "setdomainname",
+	172: "iopl",
+	173: "ioperm",
+	174: "create_module",
+	175: "init_module",
+	176: "delete_module",
+	177: "get_kernel_syms",
+	178: "query_module",
+	179: "quotactl",
+	180: "nfsservctl",
+	181: "getpmsg",
+	182: "putpmsg",
+	183: "afs_syscall",
+	184: "tuxcall",
+	185: "security",
+	186: "gettid",
+	187: "readahead",
+	188: "setxattr",
+	189: "lsetxattr",
+	190: "fsetxattr",
+	191: "getxattr",
+	192: "lgetxattr",
+	193: "fgetxattr",
+	194: "listxattr",
+	195: "llistxattr",
+	196: "flistxattr",
+	197: "removexattr",
+	198: "lremovexattr",
+	199: "fremovexattr",
+	200: "tkill",
+	201: "time",
+	202: "futex",
+	203: "sched_setaffinity",
+	204: "sched_getaffinity",
+	205: "set_thread_area",
+	206: "io_setup",
+	207: "io_destroy",
+	208: "io_getevents",
+	209: "io_submit",
+	210: "io_cancel",
+	211: "get_thread_area",
+	212: "lookup_dcookie",
+	213: "epoll_create",
+	214: "epoll_ctl_old",
+	215: "epoll_wait_old",
+	216: "remap_file_pages",
+	217: "getdents64",
+	218: "set_tid_address",
+	219: "restart_syscall",
+	220: "semtimedop",
+	221: "fadvise64",
+	222: "timer_create",
+	223: "timer_settime",
+	224: "timer_gettime",
+	225: "timer_getoverrun",
+	226: "timer_delete",
+	227: "clock_settime",
+	228: "clock_gettime",
+	229: "clock_getres",
+	230: "clock_nanosleep",
+	231: "exit_group",
+	232: "epoll_wait",
+	233: "epoll_ctl",
+	234: "tgkill",
+	235: "utimes",
+	236: "vserver",
+	237: "mbind",
+	238: "set_mempolicy",
+	239: "get_mempolicy",
+	240: "mq_open",
+	241: "mq_unlink",
+	242: "mq_timedsend",
+	243: "mq_timedreceive",
+	244: "mq_notify",
+	245: "mq_getsetattr",
+	246: "kexec_load",
+	247: "waitid",
+	248: "add_key",
+	249: "request_key",
+	250: "keyctl",
+	251: "ioprio_set",
+	252: "ioprio_get",
+	253: "inotify_init",
+	254: "inotify_add_watch",
+	255: "inotify_rm_watch",
+	256: "migrate_pages",
+	257: "openat",
+	258: "mkdirat",
+	259: "mknodat",
+	260: "fchownat",
+	261: "futimesat",
+	262: "newfstatat",
+	263: "unlinkat",
+	264: "renameat",
+	265: "linkat",
+	266: "symlinkat",
+	267: "readlinkat",
+	268: "fchmodat",
+	269: "faccessat",
+	270: "pselect6",
+	271: "ppoll",
+	272: "unshare",
+	273: "set_robust_list",
+	274: "get_robust_list",
+	275: "splice",
+	276: "tee",
+	277: "sync_file_range",
+	278: "vmsplice",
+	279: "move_pages",
+	280: "utimensat",
+	281: "epoll_pwait",
+	282: "signalfd",
+	283: "timerfd_create",
+	284: "eventfd",
+	285: "fallocate",
+	286: "timerfd_settime",
+	287: "timerfd_gettime",
+	288: "accept4",
+	289: "signalfd4",
+	290: "eventfd2",
+	291: "epoll_create1",
+	292: "dup3",
+	293: "pipe2",
+	294: "inotify_init1",
+	295: "preadv",
+	296: "pwritev",
+	297: "rt_tgsigqueueinfo",
+	298: "perf_event_open",
+	299: "recvmmsg",
+	300: "fanotify_init",
+	301: "fanotify_mark",
+	302: "prlimit64",
+	303: "name_to_handle_at",
+	304: "open_by_handle_at",
+	305: "clock_adjtime",
+	306: "syncfs",
+	307: "sendmmsg",
+	308: "setns",
+	309: "getcpu",
+	310: "process_vm_readv",
+	311: "process_vm_writev",
+	312: "kcmp",
+	313: "finit_module",
+	314: "sched_setattr",
+	315: "sched_getattr",
+	316: "renameat2",
+	317: "seccomp",
+	318: "getrandom",
+	319: "memfd_create",
+	320: "kexec_file_load",
+	321: "bpf",
+	322: "execveat",
+	323: "userfaultfd",
+	324: "membarrier",
+	325: "mlock2",
+	326: "copy_file_range",
+	327: "preadv2",
+	328: "pwritev2",
+	329: "pkey_mprotect",
+	330: "pkey_alloc",
+	331: "pkey_free",
+	332: "statx",
+	333: "io_pgetevents",
+	334: "rseq",
+	335: "uretprobe",
+	336: "uprobe",
+	424: "pidfd_send_signal",
+	425: "io_uring_setup",
+	426: "io_uring_enter",
+	427: "io_uring_register",
+	428: "open_tree",
+	429: "move_mount",
+	430: "fsopen",
+	431: "fsconfig",
+	432: "fsmount",
+	433: "fspick",
+	434: "pidfd_open",
+	435: "clone3",
+	436: "close_range",
+	437: "openat2",
+	438: "pidfd_getfd",
+	439: "faccessat2",
+	440: "process_madvise",
+	441: "epoll_pwait2",
+	442: "mount_setattr",
+	443: "quotactl_fd",
+	444: "landlock_create_ruleset",
+	445: "landlock_add_rule",
+	446: "landlock_restrict_self",
+	447: "memfd_secret",
+	448: "process_mrelease",
+	449: "futex_waitv",
+	450: "set_mempolicy_home_node",
+	451: "cachestat",
+	452: "fchmodat2",
+	453: "map_shadow_stack",
+	454: "futex_wake",
+	455: "futex_wait",
+	456: "futex_requeue",
+	457: "statmount",
+	458: "listmount",
+	459: "lsm_get_self_attr",
+	460: "lsm_set_self_attr",
+	461: "lsm_list_modules",
+	462: "mseal",
+	463: "setxattrat",
+	464: "getxattrat",
+	465: "listxattrat",
+	466: "removexattrat",
+	467: "open_tree_attr",
+	468: "file_getattr",
+	469: "file_setattr",
+	470: "listns",
+	471: "rseq_slice_yield",
 }
 
-var arm64Names = map[string]uint32{
-	"io_setup":                0,
-	"io_destroy":              1,
-	"io_submit":               2,
-	"io_cancel":               3,
-	"io_getevents":            4,
-	"setxattr":                5,
-	"lsetxattr":               6,
-	"fsetxattr":               7,
-	"getxattr":                8,
-	"lgetxattr":               9,
-	"fgetxattr":               10,
-	"listxattr":               11,
-	"llistxattr":              12,
-	"flistxattr":              13,
-	"removexattr":             14,
-	"lremovexattr":            15,
-	"fremovexattr":            16,
-	"getcwd":                  17,
-	"lookup_dcookie":          18,
-	"eventfd2":                19,
-	"epoll_create1":           20,
-	"epoll_ctl":               21,
-	"epoll_pwait":             22,
-	"dup":                     23,
-	"dup3":                    24,
-	"fcntl":                   25,
-	"inotify_init1":           26,
-	"inotify_add_watch":       27,
-	"inotify_rm_watch":        28,
-	"ioctl":                   29,
-	"ioprio_set":              30,
-	"ioprio_get":              31,
-	"flock":                   32,
-	"mknodat":                 33,
-	"mkdirat":                 34,
-	"unlinkat":                35,
-	"symlinkat":               36,
-	"linkat":                  37,
-	"renameat":                38,
-	"umount2":                 39,
-	"mount":                   40,
-	"pivot_root":              41,
-	"nfsservctl":              42,
-	"statfs":                  43,
-	"fstatfs":                 44,
-	"truncate":                45,
-	"ftruncate":               46,
-	"fallocate":               47,
-	"faccessat":               48,
-	"chdir":                   49,
-	"fchdir":                  50,
-	"chroot":                  51,
-	"fchmod":                  52,
-	"fchmodat":                53,
-	"fchownat":                54,
-	"fchown":                  55,
-	"openat":                  56,
-	"close":                   57,
-	"vhangup":                 58,
-	"pipe2":                   59,
-	"quotactl":                60,
-	"getdents64":              61,
-	"lseek":                   62,
-	"read":                    63,
-	"write":                   64,
-	"readv":                   65,
-	"writev":                  66,
-	"pread64":                 67,
-	"pwrite64":                68,
-	"preadv":                  69,
-	"pwritev":                 70,
-	"sendfile":                71,
-	"pselect6":                72,
-	"ppoll":                   73,
-	"signalfd4":               74,
-	"vmsplice":                75,
-	"splice":                  76,
-	"tee":                     77,
-	"readlinkat":              78,
-	"newfstatat":              79,
-	"fstat":                   80,
-	"sync":                    81,
-	"fsync":                   82,
-	"fdatasync":               83,
-	"sync_file_range":         84,
-	"timerfd_create":          85,
-	"timerfd_settime":         86,
-	"timerfd_gettime":         87,
-	"utimensat":               88,
-	"acct":                    89,
-	"capget":                  90,
-	"capset":                  91,
-	"personality":             92,
-	"exit":                    93,
-	"exit_group":              94,
-	"waitid":                  95,
-	"set_tid_address":         96,
-	"unshare":                 97,
-	"futex":                   98,
-	"set_robust_list":         99,
-	"get_robust_list":         100,
-	"nanosleep":               101,
-	"getitimer":               102,
-	"setitimer":               103,
-	"kexec_load":              104,
-	"init_module":             105,
-	"delete_module":           106,
-	"timer_create":            107,
-	"timer_gettime":           108,
-	"timer_getoverrun":        109,
-	"timer_settime":           110,
-	"timer_delete":            111,
-	"clock_settime":           112,
-	"clock_gettime":           113,
-	"clock_getres":            114,
-	"clock_nanosleep":         115,
-	"syslog":                  116,
-	"ptrace":                  117,
-	"sched_setparam":          118,
-	"sched_setscheduler":      119,
-	"sched_getscheduler":      120,
-	"sched_getparam":          121,
-	"sched_setaffinity":       122,
-	"sched_getaffinity":       123,
-	"sched_yield":             124,
-	"sched_get_priority_max":  125,
-	"sched_get_priority_min":  126,
-	"sched_rr_get_interval":   127,
-	"restart_syscall":         128,
-	"kill":                    129,
-	"tkill":                   130,
-	"tgkill":                  131,
-	"sigaltstack":             132,
-	"rt_sigsuspend":           133,
-	"rt_sigaction":            134,
-	"rt_sigprocmask":          135,
-	"rt_sigpending":           136,
-	"rt_sigtimedwait":         137,
-	"rt_sigqueueinfo":         138,
-	"rt_sigreturn":            139,
-	"setpriority":             140,
-	"getpriority":             141,
-	"reboot":                  142,
-	"setregid":                143,
-	"setgid":                  144,
-	"setreuid":                145,
-	"setuid":                  146,
-	"setresuid":               147,
-	"getresuid":               148,
-	"setresgid":               149,
-	"getresgid":               150,
-	"setfsuid":                151,
-	"setfsgid":                152,
-	"times":                   153,
-	"setpgid":                 154,
-	"getpgid":                 155,
-	"getsid":                  156,
-	"setsid":                  157,
-	"getgroups":               158,
-	"setgroups":               159,
-	"uname":                   160,
-	"sethostname":             161,
-	"setdomainname":           162,
-	"getrlimit":               163,
-	"setrlimit":               164,
-	"getrusage":               165,
-	"umask":                   166,
-	"prctl":                   167,
-	"getcpu":                  168,
-	"gettimeofday":            169,
-	"settimeofday":            170,
-	"adjtimex":                171,
-	"getpid":                  172,
-	"getppid":                 173,
-	"getuid":                  174,
-	"geteuid":                 175,
-	"getgid":                  176,
-	"getegid":                 177,
-	"gettid":                  178,
-	"sysinfo":                 179,
-	"mq_open":                 180,
-	"mq_unlink":               181,
-	"mq_timedsend":            182,
-	"mq_timedreceive":         183,
-	"mq_notify":               184,
-	"mq_getsetattr":           185,
-	"msgget":                  186,
-	"msgctl":                  187,
-	"msgrcv":                  188,
-	"msgsnd":                  189,
-	"semget":                  190,
-	"semctl":                  191,
-	"semtimedop":              192,
-	"semop":                   193,
-	"shmget":                  194,
-	"shmctl":                  195,
-	"shmat":                   196,
-	"shmdt":                   197,
-	"socket":                  198,
-	"socketpair":              199,
-	"bind":                    200,
-	"listen":                  201,
-	"accept":                  202,
-	"connect":                 203,
-	"getsockname":             204,
-	"getpeername":             205,
-	"sendto":                  206,
-	"recvfrom":                207,
-	"setsockopt":              208,
-	"getsockopt":              209,
-	"shutdown":                210,
-	"sendmsg":                 211,
-	"recvmsg":                 212,
-	"readahead":               213,
-	"brk":                     214,
-	"munmap":                  215,
-	"mremap":                  216,
-	"add_key":                 217,
-	"request_key":             218,
-	"keyctl":                  219,
-	"clone":                   220,
-	"execve":                  221,
-	"mmap":                    222,
-	"fadvise64":               223,
-	"swapon":                  224,
-	"swapoff":                 225,
-	"mprotect":                226,
-	"msync":                   227,
-	"mlock":                   228,
-	"munlock":                 229,
-	"mlockall":                230,
-	"munlockall":              231,
-	"mincore":                 232,
-	"madvise":                 233,
-	"remap_file_pages":        234,
-	"mbind":                   235,
-	"get_mempolicy":           236,
-	"set_mempolicy":           237,
-	"migrate_pages":           238,
-	"move_pages":              239,
-	"rt_tgsigqueueinfo":       240,
-	"perf_event_open":         241,
-	"accept4":                 242,
-	"recvmmsg":                243,
-	"arch_specific_syscall":   244,
-	"wait4":                   260,
-	"prlimit64":               261,
-	"fanotify_init":           262,
-	"fanotify_mark":           263,
-	"name_to_handle_at":       264,
-	"open_by_handle_at":       265,
-	"clock_adjtime":           266,
-	"syncfs":                  267,
-	"setns":                   268,
-	"sendmmsg":                269,
-	"process_vm_readv":        270,
-	"process_vm_writev":       271,
-	"kcmp":                    272,
-	"finit_module":            273,
-	"sched_setattr":           274,
-	"sched_getattr":           275,
-	"renameat2":               276,
-	"seccomp":                 277,
-	"getrandom":               278,
-	"memfd_create":            279,
-	"bpf":                     280,
-	"execveat":                281,
-	"userfaultfd":             282,
-	"membarrier":              283,
-	"mlock2":                  284,
-	"copy_file_range":         285,
-	"preadv2":                 286,
-	"pwritev2":                287,
-	"pkey_mprotect":           288,
-	"pkey_alloc":              289,
-	"pkey_free":               290,
-	"statx":                   291,
-	"io_pgetevents":           292,
-	"rseq":                    293,
-	"kexec_file_load":         294,
-	"pidfd_send_signal":       424,
-	"io_uring_setup":          425,
-	"io_uring_enter":          426,
-	"io_uring_register":       427,
-	"open_tree":               428,
-	"move_mount":              429,
-	"fsopen":                  430,
-	"fsconfig":                431,
-	"fsmount":                 432,
-	"fspick":                  433,
-	"pidfd_open":              434,
-	"clone3":                  435,
-	"close_range":             436,
-	"openat2":                 437,
-	"pidfd_getfd":             438,
-	"faccessat2":              439,
-	"process_madvise":         440,
-	"epoll_pwait2":            441,
-	"mount_setattr":           442,
-	"quotactl_fd":             443,
-	"landlock_create_ruleset": 444,
-	"landlock_add_rule":       445,
-	"landlock_restrict_self":  446,
-	"memfd_secret":            447,
-	"process_mrelease":        448,
-	"futex_waitv":             449,
-	"set_mempolicy_home_node": 450,
-	"cachestat":               451,
-	"fchmodat2":               452,
-	"map_shadow_stack":        453,
-	"futex_wake":              454,
-	"futex_wait":              455,
-	"futex_requeue":           456,
-	"statmount":               457,
-	"listmount":               458,
-	"lsm_get_self_attr":       459,
-	"lsm_set_self_attr":       460,
-	"lsm_list_modules":        461,
-	"mseal":                   462,
-	"setxattrat":              463,
-	"getxattrat":              464,
-	"listxattrat":             465,
-	"removexattrat":           466,
-	"open_tree_attr":          467,
-	"file_getattr":            468,
-	"file_setattr":            469,
-	"listns":                  470,
-	"rseq_slice_yield":        471,
+// amd64ByName is the number of every amd64 system call, sorted by name.
+var amd64ByName = []uint16{
+	156, // _sysctl
+	43,  // accept
+	288, // accept4
+	21,  // access
+	163, // acct
+	248, // add_key
+	159, // adjtimex
+	183, // afs_syscall
+	37,  // alarm
+	158, // arch_prctl
+	49,  // bind
+	321, // bpf
+	12,  // brk
+	451, // cachestat
+	125, // capget
+	126, // capset
+	80,  // chdir
+	90,  // chmod
+	92,  // chown
+	161, // chroot
+	305, // clock_adjtime
+	229, // clock_getres
+	228, // clock_gettime
+	230, // clock_nanosleep
+	227, // clock_settime
+	56,  // clone
+	435, // clone3
+	3,   // close
+	436, // close_range
+	42,  // connect
+	326, // copy_file_range
+	85,  // creat
+	174, // create_module
+	176, // delete_module
+	32,  // dup
+	33,  // dup2
+	292, // dup3
+	213, // epoll_create
+	291, // epoll_create1
+	233, // epoll_ctl
+	214, // epoll_ctl_old
+	281, // epoll_pwait
+	441, // epoll_pwait2
+	232, // epoll_wait
+	215, // epoll_wait_old
+	284, // eventfd
+	290, // eventfd2
+	59,  // execve
+	322, // execveat
+	60,  // exit
+	231, // exit_group
+	269, // faccessat
+	439, // faccessat2
+	221, // fadvise64
+	285, // fallocate
+	300, // fanotify_init
+	301, // fanotify_mark
+	81,  // fchdir
+	91,  // fchmod
+	268, // fchmodat
+	452, // fchmodat2
+	93,  // fchown
+	260, // fchownat
+	72,  // fcntl
+	75,  // fdatasync
+	193, // fgetxattr
+	468, // file_getattr
+	469, // file_setattr
+	313, // finit_module
+	196, // flistxattr
+	73,  // flock
+	57,  // fork
+	199, // fremovexattr
+	431, // fsconfig
+	190, // fsetxattr
+	432, // fsmount
+	430, // fsopen
+	433, // fspick
+	5,   // fstat
+	138, // fstatfs
+	74,  // fsync
+	77,  // ftruncate
+	202, // futex
+	456, // futex_requeue
+	455, // futex_wait
+	449, // futex_waitv
+	454, // futex_wake
+	261, // futimesat
+	177, // get_kernel_syms
+	239, // get_mempolicy
+	274, // get_robust_list
+	211, // get_thread_area
+	309, // getcpu
+	79,  // getcwd
+	78,  // getdents
+	217, // getdents64
+	108, // getegid
+	107, // geteuid
+	104, // getgid
+	115, // getgroups
+	36,  // getitimer
+	52,  // getpeername
+	121, // getpgid
+	111, // getpgrp
+	39,  // getpid
+	181, // getpmsg
+	110, // getppid
+	140, // getpriority
+	318, // getrandom
+	120, // getresgid
+	118, // getresuid
+	97,  // getrlimit
+	98,  // getrusage
+	124, // getsid
+	51,  // getsockname
+	55,  // getsockopt
+	186, // gettid
+	96,  // gettimeofday
+	102, // getuid
+	191, // getxattr
+	464, // getxattrat
+	175, // init_module
+	254, // inotify_add_watch
+	253, // inotify_init
+	294, // inotify_init1
+	255, // inotify_rm_watch
+	210, // io_cancel
+	207, // io_destroy
+	208, // io_getevents
+	333, // io_pgetevents
+	206, // io_setup
+	209, // io_submit
+	426, // io_uring_enter
+	427, // io_uring_register
+	425, // io_uring_setup
+	16,  // ioctl
+	173, // ioperm
+	172, // iopl
+	252, // ioprio_get
+	251, // ioprio_set
+	312, // kcmp
+	320, // kexec_file_load
+	246, // kexec_load
+	250, // keyctl
+	62,  // kill
+	445, // landlock_add_rule
+	444, // landlock_create_ruleset
+	446, // landlock_restrict_self
+	94,  // lchown
+	192, // lgetxattr
+	86,  // link
+	265, // linkat
+	50,  // listen
+	458, // listmount
+	470, // listns
+	194, // listxattr
+	465, // listxattrat
+	195, // llistxattr
+	212, // lookup_dcookie
+	198, // lremovexattr
+	8,   // lseek
+	189, // lsetxattr
+	459, // lsm_get_self_attr
+	461, // lsm_list_modules
+	460, // lsm_set_self_attr
+	6,   // lstat
+	28,  // madvise
+	453, // map_shadow_stack
+	237, // mbind
+	324, // membarrier
+	319, // memfd_create
+	447, // memfd_secret
+	256, // migrate_pages
+	27,  // mincore
+	83,  // mkdir
+	258, // mkdirat
+	133, // mknod
+	259, // mknodat
+	149, // mlock
+	325, // mlock2
+	151, // mlockall
+	9,   // mmap
+	154, // modify_ldt
+	165, // mount
+	442, // mount_setattr
+	429, // move_mount
+	279, // move_pages
+	10,  // mprotect
+	245, // mq_getsetattr
+	244, // mq_notify
+	240, // mq_open
+	243, // mq_timedreceive
+	242, // mq_timedsend
+	241, // mq_unlink
+	25,  // mremap
+	462, // mseal
+	71,  // msgctl
+	68,  // msgget
+	70,  // msgrcv
+	69,  // msgsnd
+	26,  // msync
+	150, // munlock
+	152, // munlockall
+	11,  // munmap
+	303, // name_to_handle_at
+	35,  // nanosleep
+	262, // newfstatat
+	180, // nfsservctl
+	2,   // open
+	304, // open_by_handle_at
+	428, // open_tree
+	467, // open_tree_attr
+	257, // openat
+	437, // openat2
+	34,  // pause
+	298, // perf_event_open
+	135, // personality
+	438, // pidfd_getfd
+	434, // pidfd_open
+	424, // pidfd_send_signal
+	22,  // pipe
+	293, // pipe2
+	155, // pivot_root
+	330, // pkey_alloc
+	331, // pkey_free
+	329, // pkey_mprotect
+	7,   // poll
+	271, // ppoll
+	157, // prctl
+	17,  // pread64
+	295, // preadv
+	327, // preadv2
+	302, // prlimit64
+	440, // process_madvise
+	448, // process_mrelease
+	310, // process_vm_readv
+	311, // process_vm_writev
+	270, // pselect6
+	101, // ptrace
+	182, // putpmsg
+	18,  // pwrite64
+	296, // pwritev
+	328, // pwritev2
+	178, // query_module
+	179, // quotactl
+	443, // quotactl_fd
+	0,   // read
+	187, // readahead
+	89,  // readlink
+	267, // readlinkat
+	19,  // readv
+	169, // reboot
+	45,  // recvfrom
+	299, // recvmmsg
+	47,  // recvmsg
+	216, // remap_file_pages
+	197, // removexattr
+	466, // removexattrat
+	82,  // rename
+	264, // renameat
+	316, // renameat2
+	249, // request_key
+	219, // restart_syscall
+	84,  // rmdir
+	334, // rseq
+	471, // rseq_slice_yield
+	13,  // rt_sigaction
+	127, // rt_sigpending
+	14,  // rt_sigprocmask
+	129, // rt_sigqueueinfo
+	15,  // rt_sigreturn
+	130, // rt_sigsuspend
+	128, // rt_sigtimedwait
+	297, // rt_tgsigqueueinfo
+	146, // sched_get_priority_max
+	147, // sched_get_priority_min
+	204, // sched_getaffinity
+	315, // sched_getattr
+	143, // sched_getparam
+	145, // sched_getscheduler
+	148, // sched_rr_get_interval
+	203, // sched_setaffinity
+	314, // sched_setattr
+	142, // sched_setparam
+	144, // sched_setscheduler
+	24,  // sched_yield
+	317, // seccomp
+	185, // security
+	23,  // select
+	66,  // semctl
+	64,  // semget
+	65,  // semop
+	220, // semtimedop
+	40,  // sendfile
+	307, // sendmmsg
+	46,  // sendmsg
+	44,  // sendto
+	238, // set_mempolicy
+	450, // set_mempolicy_home_node
+	273, // set_robust_list
+	205, // set_thread_area
+	218, // set_tid_address
+	171, // setdomainname
+	123, // setfsgid
+	122, // setfsuid
+	106, // setgid
+	116, // setgroups
+	170, // sethostname
+	38,  // setitimer
+	308, // setns
+	109, // setpgid
+	141, // setpriority
+	114, // setregid
+	119, // setresgid
+	117, // setresuid
+	113, // setreuid
+	160, // setrlimit
+	112, // setsid
+	54,  // setsockopt
+	164, // settimeofday
+	105, // setuid
+	188, // setxattr
+	463, // setxattrat
+	30,  // shmat
+	31,  // shmctl
+	67,  // shmdt
+	29,  // shmget
+	48,  // shutdown
+	131, // sigaltstack
+	282, // signalfd
+	289, // signalfd4
+	41,  // socket
+	53,  // socketpair
+	275, // splice
+	4,   // stat
+	137, // statfs
+	457, // statmount
+	332, // statx
+	168, // swapoff
+	167, // swapon
+	88,  // symlink
+	266, // symlinkat
+	162, // sync
+	277, // sync_file_range
+	306, // syncfs
+	139, // sysfs
+	99,  // sysinfo
+	103, // syslog
+	276, // tee
+	234, // tgkill
+	201, // time
+	222, // timer_create
+	226, // timer_delete
+	225, // timer_getoverrun
+	224, // timer_gettime
+	223, // timer_settime
+	283, // timerfd_create
+	287, // timerfd_gettime
+	286, // timerfd_settime
+	100, // times
+	200, // tkill
+	76,  // truncate
+	184, // tuxcall
+	95,  // umask
+	166, // umount2
+	63,  // uname
+	87,  // unlink
+	263, // unlinkat
+	272, // unshare
+	336, // uprobe
+	335, // uretprobe
+	134, // uselib
+	323, // userfaultfd
+	136, // ustat
+	132, // utime
+	280, // utimensat
+	235, // utimes
+	58,  // vfork
+	153, // vhangup
+	278, // vmsplice
+	236, // vserver
+	61,  // wait4
+	247, // waitid
+	1,   // write
+	20,  // writev
+}
+
+// arm64ByNr is the name of every arm64 system call, indexed by number
+// ("" where there is none).
+var arm64ByNr = []string{
+	0:   "io_setup",
+	1:   "io_destroy",
+	2:   "io_submit",
+	3:   "io_cancel",
+	4:   "io_getevents",
+	5:   "setxattr",
+	6:   "lsetxattr",
+	7:   "fsetxattr",
+	8:   "getxattr",
+	9:   "lgetxattr",
+	10:  "fgetxattr",
+	11:  "listxattr",
+	12:  "llistxattr",
+	13:  "flistxattr",
+	14:  "removexattr",
+	15:  "lremovexattr",
+	16:  "fremovexattr",
+	17:  "getcwd",
+	18:  "lookup_dcookie",
+	19:  "eventfd2",
+	20:  "epoll_create1",
+	21:  "epoll_ctl",
+	22:  "epoll_pwait",
+	23:  "dup",
+	24:  "dup3",
+	25:  "fcntl",
+	26:  "inotify_init1",
+	27:  "inotify_add_watch",
+	28:  "inotify_rm_watch",
+	29:  "ioctl",
+	30:  "ioprio_set",
+	31:  "ioprio_get",
+	32:  "flock",
+	33:  "mknodat",
+	34:  "mkdirat",
+	35:  "unlinkat",
+	36:  "symlinkat",
+	37:  "linkat",
+	38:  "renameat",
+	39:  "umount2",
+	40:  "mount",
+	41:  "pivot_root",
+	42:  "nfsservctl",
+	43:  "statfs",
+	44:  "fstatfs",
+	45:  "truncate",
+	46:  "ftruncate",
+	47:  "fallocate",
+	48:  "faccessat",
+	49:  "chdir",
+	50:  "fchdir",
+	51:  "chroot",
+	52:  "fchmod",
+	53:  "fchmodat",
+	54:  "fchownat",
+	55:  "fchown",
+	56:  "openat",
+	57:  "close",
+	58:  "vhangup",
+	59:  "pipe2",
+	60:  "quotactl",
+	61:  "getdents64",
+	62:  "lseek",
+	63:  "read",
+	64:  "write",
+	65:  "readv",
+	66:  "writev",
+	67:  "pread64",
+	68:  "pwrite64",
+	69:  "preadv",
+	70:  "pwritev",
+	71:  "sendfile",
+	72:  "pselect6",
+	73:  "ppoll",
+	74:  "signalfd4",
+	75:  "vmsplice",
+	76:  "splice",
+	77:  "tee",
+	78:  "readlinkat",
+	79:  "newfstatat",
+	80:  "fstat",
+	81:  "sync",
+	82:  "fsync",
+	83:  "fdatasync",
+	84:  "sync_file_range",
+	85:  "timerfd_create",
+	86:  "timerfd_settime",
+	87:  "timerfd_gettime",
+	88:  "utimensat",
+	89:  "acct",
+	90:  "capget",
+	91:  "capset",
+	92:  "personality",
+	93:  "exit",
+	94:  "exit_group",
+	95:  "waitid",
+	96:  "set_tid_address",
+	97:  "unshare",
+	98:  "futex",
+	99:  "set_robust_list",
+	100: "get_robust_list",
+	101: "nanosleep",
+	102: "getitimer",
+	103: "setitimer",
+	104: "kexec_load",
+	105: "init_module",
+	106: "delete_module",
+	107: "timer_create",
+	108: "timer_gettime",
+	109: "timer_getoverrun",
+	110: "timer_settime",
+	111: "timer_delete",
+	112: "clock_settime",
+	113: "clock_gettime",
+	114: "clock_getres",
+	115: "clock_nanosleep",
+	116: "syslog",
+	117: "ptrace",
+	118: "sched_setparam",
+	119: "sched_setscheduler",
+	120: "sched_getscheduler",
+	121: "sched_getparam",
+	122: "sched_setaffinity",
+	123: "sched_getaffinity",
+	124: "sched_yield",
+	125: "sched_get_priority_max",
+	126: "sched_get_priority_min",
+	127: "sched_rr_get_interval",
+	128: "restart_syscall",
+	129: "kill",
+	130: "tkill",
+	131: "tgkill",
+	132: "sigaltstack",
+	133: "rt_sigsuspend",
+	134: "rt_sigaction",
+	135: "rt_sigprocmask",
+	136: "rt_sigpending",
+	137: "rt_sigtimedwait",
+	138: "rt_sigqueueinfo",
+	139: "rt_sigreturn",
+	140: "setpriority",
+	141: "getpriority",
+	142: "reboot",
+	143: "setregid",
+	144: "setgid",
+	145: "setreuid",
+	146: "setuid",
+	147: "setresuid",
+	148: "getresuid",
+	149: "setresgid",
+	150: "getresgid",
+	151: "setfsuid",
+	152: "setfsgid",
+	153: "times",
+	154: "setpgid",
+	155: "getpgid",
+	156: "getsid",
+	157: "setsid",
+	158: "getgroups",
+	159: "setgroups",
+	160: "uname",
+	161: "sethostname",
+	162: "setdomainname",
+	163: "getrlimit",
+	164: "setrlimit",
+	165: "getrusage",
+	166: "umask",
+	167: "prctl",
+	168: "getcpu",
+	169: "gettimeofday",
+	170: "settimeofday",
+	171: "adjtimex",
+	172: "getpid",
+	173: "getppid",
+	174: "getuid",
+	175: "geteuid",
+	176: "getgid",
+	177: "getegid",
+	178: "gettid",
+	179: "sysinfo",
+	180: "mq_open",
+	181: "mq_unlink",
+	182: "mq_timedsend",
+	183: "mq_timedreceive",
+	184: "mq_notify",
+	185: "mq_getsetattr",
+	186: "msgget",
+	187: "msgctl",
+	188: "msgrcv",
+	189: "msgsnd",
+	190: "semget",
+	191: "semctl",
+	192: "semtimedop",
+	193: "semop",
+	194: "shmget",
+	195: "shmctl",
+	196: "shmat",
+	197: "shmdt",
+	198: "socket",
+	199: "socketpair",
+	200: "bind",
+	201: "listen",
+	202: "accept",
+	203: "connect",
+	204: "getsockname",
+	205: "getpeername",
+	206: "sendto",
+	207: "recvfrom",
+	208: "setsockopt",
+	209: "getsockopt",
+	210: "shutdown",
+	211: "sendmsg",
+	212: "recvmsg",
+	213: "readahead",
+	214: "brk",
+	215: "munmap",
+	216: "mremap",
+	217: "add_key",
+	218: "request_key",
+	219: "keyctl",
+	220: "clone",
+	221: "execve",
+	222: "mmap",
+	223: "fadvise64",
+	224: "swapon",
+	225: "swapoff",
+	226: "mprotect",
+	227: "msync",
+	228: "mlock",
+	229: "munlock",
+	230: "mlockall",
+	231: "munlockall",
+	232: "mincore",
+	233: "madvise",
+	234: "remap_file_pages",
+	235: "mbind",
+	236: "get_mempolicy",
+	237: "set_mempolicy",
+	238: "migrate_pages",
+	239: "move_pages",
+	240: "rt_tgsigqueueinfo",
+	241: "perf_event_open",
+	242: "accept4",
+	243: "recvmmsg",
+	244: "arch_specific_syscall",
+	260: "wait4",
+	261: "prlimit64",
+	262: "fanotify_init",
+	263: "fanotify_mark",
+	264: "name_to_handle_at",
+	265: "open_by_handle_at",
+	266: "clock_adjtime",
+	267: "syncfs",
+	268: "setns",
+	269: "sendmmsg",
+	270: "process_vm_readv",
+	271: "process_vm_writev",
+	272: "kcmp",
+	273: "finit_module",
+	274: "sched_setattr",
+	275: "sched_getattr",
+	276: "renameat2",
+	277: "seccomp",
+	278: "getrandom",
+	279: "memfd_create",
+	280: "bpf",
+	281: "execveat",
+	282: "userfaultfd",
+	283: "membarrier",
+	284: "mlock2",
+	285: "copy_file_range",
+	286: "preadv2",
+	287: "pwritev2",
+	288: "pkey_mprotect",
+	289: "pkey_alloc",
+	290: "pkey_free",
+	291: "statx",
+	292: "io_pgetevents",
+	293: "rseq",
+	294: "kexec_file_load",
+	424: "pidfd_send_signal",
+	425: "io_uring_setup",
+	426: "io_uring_enter",
+	427: "io_uring_register",
+	428: "open_tree",
+	429: "move_mount",
+	430: "fsopen",
+	431: "fsconfig",
+	432: "fsmount",
+	433: "fspick",
+	434: "pidfd_open",
+	435: "clone3",
+	436: "close_range",
+	437: "openat2",
+	438: "pidfd_getfd",
+	439: "faccessat2",
+	440: "process_madvise",
+	441: "epoll_pwait2",
+	442: "mount_setattr",
+	443: "quotactl_fd",
+	444: "landlock_create_ruleset",
+	445: "landlock_add_rule",
+	446: "landlock_restrict_self",
+	447: "memfd_secret",
+	448: "process_mrelease",
+	449: "futex_waitv",
+	450: "set_mempolicy_home_node",
+	451: "cachestat",
+	452: "fchmodat2",
+	453: "map_shadow_stack",
+	454: "futex_wake",
+	455: "futex_wait",
+	456: "futex_requeue",
+	457: "statmount",
+	458: "listmount",
+	459: "lsm_get_self_attr",
+	460: "lsm_set_self_attr",
+	461: "lsm_list_modules",
+	462: "mseal",
+	463: "setxattrat",
+	464: "getxattrat",
+	465: "listxattrat",
+	466: "removexattrat",
+	467: "open_tree_attr",
+	468: "file_getattr",
+	469: "file_setattr",
+	470: "listns",
+	471: "rseq_slice_yield",
+}
+
+// arm64ByName is the number of every arm64 system call, sorted by name.
+var arm64ByName = []uint16{
+	202, // accept
+	242, // accept4
+	89,  // acct
+	217, // add_key
+	171, // adjtimex
+	244, // arch_specific_syscall
+	200, // bind
+	280, // bpf
+	214, // brk
+	451, // cachestat
+	90,  // capget
+	91,  // capset
+	49,  // chdir
+	51,  // chroot
+	266, // clock_adjtime
+	114, // clock_getres
+	113, // clock_gettime
+	115, // clock_nanosleep
+	112, // clock_settime
+	220, // clone
+	435, // clone3
+	57,  // close
+	436, // close_range
+	203, // connect
+	285, // copy_file_range
+	106, // delete_module
+	23,  // dup
+	24,  // dup3
+	20,  // epoll_create1
+	21,  // epoll_ctl
+	22,  // epoll_pwait
+	441, // epoll_pwait2
+	19,  // eventfd2
+	221, // execve
+	281, // execveat
+	93,  // exit
+	94,  // exit_group
+	48,  // faccessat
+	439, // faccessat2
+	223, // fadvise64
+	47,  // fallocate
+	262, // fanotify_init
+	263, // fanotify_mark
+	50,  // fchdir
+	52,  // fchmod
+	53,  // fchmodat
+	452, // fchmodat2
+	55,  // fchown
+	54,  // fchownat
+	25,  // fcntl
+	83,  // fdatasync
+	10,  // fgetxattr
+	468, // file_getattr
+	469, // file_setattr
+	273, // finit_module
+	13,  // flistxattr
+	32,  // flock
+	16,  // fremovexattr
+	431, // fsconfig
+	7,   // fsetxattr
+	432, // fsmount
+	430, // fsopen
+	433, // fspick
+	80,  // fstat
+	44,  // fstatfs
+	82,  // fsync
+	46,  // ftruncate
+	98,  // futex
+	456, // futex_requeue
+	455, // futex_wait
+	449, // futex_waitv
+	454, // futex_wake
+	236, // get_mempolicy
+	100, // get_robust_list
+	168, // getcpu
+	17,  // getcwd
+	61,  // getdents64
+	177, // getegid
+	175, // geteuid
+	176, // getgid
+	158, // getgroups
+	102, // getitimer
+	205, // getpeername
+	155, // getpgid
+	172, // getpid
+	173, // getppid
+	141, // getpriority
+	278, // getrandom
+	150, // getresgid
+	148, // getresuid
+	163, // getrlimit
+	165, // getrusage
+	156, // getsid
+	204, // getsockname
+	209, // getsockopt
+	178, // gettid
+	169, // gettimeofday
+	174, // getuid
+	8,   // getxattr
+	464, // getxattrat
+	105, // init_module
+	27,  // inotify_add_watch
+	26,  // inotify_init1
+	28,  // inotify_rm_watch
+	3,   // io_cancel
+	1,   // io_destroy
+	4,   // io_getevents
+	292, // io_pgetevents
+	0,   // io_setup
+	2,   // io_submit
+	426, // io_uring_enter
+	427, // io_uring_register
+	425, // io_uring_setup
+	29,  // ioctl
+	31,  // ioprio_get
+	30,  // ioprio_set
+	272, // kcmp
+	294, // kexec_file_load
+	104, // kexec_load
+	219, // keyctl
+	129, // kill
+	445, // landlock_add_rule
+	444, // landlock_create_ruleset
+	446, // landlock_restrict_self
+	9,   // lgetxattr
+	37,  // linkat
+	201, // listen
+	458, // listmount
+	470, // listns
+	11,  // listxattr
+	465, // listxattrat
+	12,  // llistxattr
+	18,  // lookup_dcookie
+	15,  // lremovexattr
+	62,  // lseek
+	6,   // lsetxattr
+	459, // lsm_get_self_attr
+	461, // lsm_list_modules
+	460, // lsm_set_self_attr
+	233, // madvise
+	453, // map_shadow_stack
+	235, // mbind
+	283, // membarrier
+	279, // memfd_create
+	447, // memfd_secret
+	238, // migrate_pages
+	232, // mincore
+	34,  // mkdirat
+	33,  // mknodat
+	228, // mlock
+	284, // mlock2
+	230, // mlockall
+	222, // mmap
+	40,  // mount
+	442, // mount_setattr
+	429, // move_mount
+	239, // move_pages
+	226, // mprotect
+	185, // mq_getsetattr
+	184, // mq_notify
+	180, // mq_open
+	183, // mq_timedreceive
+	182, // mq_timedsend
+	181, // mq_unlink
+	216, // mremap
+	462, // mseal
+	187, // msgctl
+	186, // msgget
+	188, // msgrcv
+	189, // msgsnd
+	227, // msync
+	229, // munlock
+	231, // munlockall
+	215, // munmap
+	264, // name_to_handle_at
+	101, // nanosleep
+	79,  // newfstatat
+	42,  // nfsservctl
+	265, // open_by_handle_at
+	428, // open_tree
+	467, // open_tree_attr
+	56,  // openat
+	437, // openat2
+	241, // perf_event_open
+	92,  // personality
+	438, // pidfd_getfd
+	434, // pidfd_open
+	424, // pidfd_send_signal
+	59,  // pipe2
+	41,  // pivot_root
+	289, // pkey_alloc
+	290, // pkey_free
+	288, // pkey_mprotect
+	73,  // ppoll
+	167, // prctl
+	67,  // pread64
+	69,  // preadv
+	286, // preadv2
+	261, // prlimit64
+	440, // process_madvise
+	448, // process_mrelease
+	270, // process_vm_readv
+	271, // process_vm_writev
+	72,  // pselect6
+	117, // ptrace
+	68,  // pwrite64
+	70,  // pwritev
+	287, // pwritev2
+	60,  // quotactl
+	443, // quotactl_fd
+	63,  // read
+	213, // readahead
+	78,  // readlinkat
+	65,  // readv
+	142, // reboot
+	207, // recvfrom
+	243, // recvmmsg
+	212, // recvmsg
+	234, // remap_file_pages
+	14,  // removexattr
+	466, // removexattrat
+	38,  // renameat
+	276, // renameat2
+	218, // request_key
+	128, // restart_syscall
+	293, // rseq
+	471, // rseq_slice_yield
+	134, // rt_sigaction
+	136, // rt_sigpending
+	135, // rt_sigprocmask
+	138, // rt_sigqueueinfo
+	139, // rt_sigreturn
+	133, // rt_sigsuspend
+	137, // rt_sigtimedwait
+	240, // rt_tgsigqueueinfo
+	125, // sched_get_priority_max
+	126, // sched_get_priority_min
+	123, // sched_getaffinity
+	275, // sched_getattr
+	121, // sched_getparam
+	120, // sched_getscheduler
+	127, // sched_rr_get_interval
+	122, // sched_setaffinity
+	274, // sched_setattr
+	118, // sched_setparam
+	119, // sched_setscheduler
+	124, // sched_yield
+	277, // seccomp
+	191, // semctl
+	190, // semget
+	193, // semop
+	192, // semtimedop
+	71,  // sendfile
+	269, // sendmmsg
+	211, // sendmsg
+	206, // sendto
+	237, // set_mempolicy
+	450, // set_mempolicy_home_node
+	99,  // set_robust_list
+	96,  // set_tid_address
+	162, // setdomainname
+	152, // setfsgid
+	151, // setfsuid
+	144, // setgid
+	159, // setgroups
+	161, // sethostname
+	103, // setitimer
+	268, // setns
+	154, // setpgid
+	140, // setpriority
+	143, // setregid
+	149, // setresgid
+	147, // setresuid
+	145, // setreuid
+	164, // setrlimit
+	157, // setsid
+	208, // setsockopt
+	170, // settimeofday
+	146, // setuid
+	5,   // setxattr
+	463, // setxattrat
+	196, // shmat
+	195, // shmctl
+	197, // shmdt
+	194, // shmget
+	210, // shutdown
+	132, // sigaltstack
+	74,  // signalfd4
+	198, // socket
+	199, // socketpair
+	76,  // splice
+	43,  // statfs
+	457, // statmount
+	291, // statx
+	225, // swapoff
+	224, // swapon
+	36,  // symlinkat
+	81,  // sync
+	84,  // sync_file_range
+	267, // syncfs
+	179, // sysinfo
+	116, // syslog
+	77,  // tee
+	131, // tgkill
+	107, // timer_create
+	111, // timer_delete
+	109, // timer_getoverrun
+	108, // timer_gettime
+	110, // timer_settime
+	85,  // timerfd_create
+	87,  // timerfd_gettime
+	86,  // timerfd_settime
+	153, // times
+	130, // tkill
+	45,  // truncate
+	166, // umask
+	39,  // umount2
+	160, // uname
+	35,  // unlinkat
+	97,  // unshare
+	282, // userfaultfd
+	88,  // utimensat
+	58,  // vhangup
+	75,  // vmsplice
+	260, // wait4
+	95,  // waitid
+	64,  // write
+	66,  // writev
 }
