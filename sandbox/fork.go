@@ -29,13 +29,16 @@ import (
 // The protocol is the launcher's (launcher.go), on the same socketpair:
 //
 //	child → parent   'H' its descriptors are in place
-//	parent → child   the resource limits are set (prlimit on the child);
-//	                 then a 4-byte count n and n compiled filter
-//	                 instructions, compiled for the child's pid (n = 0:
-//	                 no filter)
 //	child → parent   'F' a failed step: a step byte, the errno and an
-//	                 index (4 bytes each); the child exits
+//	                 index (4 bytes each); the child exits, except for
+//	                 stepLimitOptional (the parent prints it)
 //	child → parent   'L', 'G', 'X' and end of file as with the launcher
+//
+// The parent compiles the filter before the fork, naming a placeholder
+// pid (pidPlaceholder); the child writes its own pid into those
+// instructions (pidSlots). So the child runs straight through to the
+// listener hand-over or the exec, and the parent does not write to
+// memory the child still shares copy-on-write.
 //
 // Fork, not vfork: the child's function runs on a copy of the stack, so
 // it may return from the clone system call like any function.
@@ -48,16 +51,17 @@ const frameStep = 'F'
 
 // Steps of the direct child, in the order it takes them.
 const (
-	stepDescriptors = 'd' // dup3 onto 0, 1, 2, …
-	stepBounding    = 'b' // prctl(PR_CAPBSET_DROP, index)
-	stepAmbient     = 'a' // prctl(PR_CAP_AMBIENT_CLEAR_ALL)
-	stepCapset      = 'c' // capset to nothing
-	stepFilterRead  = 'r' // reading the filter from the parent
-	stepNoNewPrivs  = 'n' // prctl(PR_SET_NO_NEW_PRIVS)
-	stepRestrict    = 'u' // landlock_restrict_self
-	stepCommit      = 'm' // unveil's companion filter
-	stepExecCheck   = 'k' // execveat(AT_EXECVE_CHECK) of execPaths[index]
-	stepPledge      = 'p' // seccomp(SECCOMP_SET_MODE_FILTER)
+	stepDescriptors   = 'd' // dup3 onto 0, 1, 2, …
+	stepBounding      = 'b' // prctl(PR_CAPBSET_DROP, index)
+	stepAmbient       = 'a' // prctl(PR_CAP_AMBIENT_CLEAR_ALL)
+	stepCapset        = 'c' // capset to nothing
+	stepLimit         = 'l' // setrlimit of resource index
+	stepLimitOptional = 'o' // the same, for a limit the program may run without
+	stepNoNewPrivs    = 'n' // prctl(PR_SET_NO_NEW_PRIVS)
+	stepRestrict      = 'u' // landlock_restrict_self
+	stepCommit        = 'm' // unveil's companion filter
+	stepExecCheck     = 'k' // execveat(AT_EXECVE_CHECK) of execPaths[index]
+	stepPledge        = 'p' // seccomp(SECCOMP_SET_MODE_FILTER)
 )
 
 // Linkname'd from package syscall, as its fork code uses them (and as
@@ -76,15 +80,18 @@ func runtimeAfterForkInChild()
 
 // forkParams is everything the child needs, allocated before the fork.
 type forkParams struct {
-	fds       []int // the program's descriptors 0, 1, …: the parent's numbers, -1 closed
-	sync      int   // the child's end of the socketpair, moved to syncTo
-	syncTo    int
-	ruleset   int // the unveil ruleset, moved to rulesetTo; -1: none
-	rulesetTo int
-	nextFD    int // free numbers from here on, for descriptors in the way
-	nice      bool
-	dropCaps  bool
-	notify    bool
+	fds          []int // the program's descriptors 0, 1, …: the parent's numbers, -1 closed
+	sync         int   // the child's end of the socketpair, moved to syncTo, then syncFinal
+	syncTo       int
+	syncFinal    int
+	syncNow      int // where it is at the moment (for step reports)
+	ruleset      int // the unveil ruleset, moved to rulesetTo, then rulesetFinal; -1: none
+	rulesetTo    int
+	rulesetFinal int
+	nextFD       int // free numbers from here on, for descriptors in the way
+	nice         bool
+	dropCaps     bool
+	notify       bool
 
 	path       *byte
 	argv, envv []*byte
@@ -96,16 +103,38 @@ type forkParams struct {
 
 	hello    [5]byte
 	step     [14]byte // 'F' frame: step, errno, index
-	count    [4]byte  // the filter's length, from the parent
-	insns    [bpfMaxInsns]unix.SockFilter
+	limits   []forkLimit
+	insns    []unix.SockFilter // the filter naming pidPlaceholder; nil: none
+	pidSlots []int             // the instructions whose K is the pid
 	fprog    unix.SockFprog
 	listener []byte // 'L' frame; the descriptor number goes at 5
 	execFail []byte // 'X' frame; the errno goes at 5
 	goBuf    [1]byte
 }
 
-// bpfMaxInsns is the kernel's BPF_MAXINSNS.
-const bpfMaxInsns = 4096
+// forkLimit is one resource limit the child sets on itself.
+type forkLimit struct {
+	resource uintptr
+	optional bool
+	lim, old unix.Rlimit
+}
+
+// pidPlaceholder is the pid the filter is compiled with before the
+// fork: no process has it (pids stay below 2^22) and no rule of the
+// table compares with it, which TestPIDSlots checks.
+const pidPlaceholder = 0x7ffffffd
+
+// pidSlots lists the instructions of insns that compare with pid: the
+// self-only rules' BPF_JMP|BPF_JEQ|BPF_K.
+func pidSlots(insns []unix.SockFilter, pid uint32) []int {
+	var slots []int
+	for i, in := range insns {
+		if in.Code == unix.BPF_JMP|unix.BPF_JEQ|unix.BPF_K && in.K == pid {
+			slots = append(slots, i)
+		}
+	}
+	return slots
+}
 
 // direct reports whether the launch may fork directly.
 func (s *launchSpec) direct() bool {
@@ -172,76 +201,30 @@ func startDirect(spec *launchSpec, files []*os.File, log io.Writer) (l *launcher
 		unix.Close(socks[0])
 		return nil, &LaunchError{Code: pledgecli.ExitFailure, Msg: spec.Name + ": fork: " + e.Error(), Errno: e}
 	}
-	// Compile the filter for the child's pid while it puts its
-	// descriptors in place.
-	var msg []byte
-	var compileErr *LaunchError
-	if pl.final == nil {
-		msg = binary.LittleEndian.AppendUint32(nil, 0)
-	} else {
-		msg, compileErr = compileFor(spec, pl, pid)
-	}
-	<-probed
-	proc, err := os.FindProcess(pid)
-	if err != nil { // cannot happen on Linux
-		unix.Kill(pid, unix.SIGKILL)
-		unix.Wait4(pid, nil, 0, nil)
-		unix.Close(socks[0])
+	l = &launcher{pid: pid, sock: socks[0], ino: st.Ino, fd: p.syncFinal, plan: pl}
+	if err := l.handshake(spec, log); err != nil {
+		l.abort()
 		return nil, err
 	}
-	l = &launcher{proc: proc, sock: socks[0], ino: st.Ino, fd: p.syncTo, plan: pl, hello: true}
-	defer func() {
-		if err != nil {
-			l.abort()
-		}
-	}()
-	if err := waitReadable(l.sock, launchTimeout); err != nil {
-		return l, &LaunchError{Code: pledgecli.ExitFailure, Msg: fmt.Sprintf("%s: the child did not answer within %v: %v", spec.Name, launchTimeout, err)}
-	}
-	kind, payload, err := readFrame(l.sock)
-	switch {
-	case err != nil:
-		return l, &LaunchError{Code: pledgecli.ExitFailure, Msg: spec.Name + ": reading from the child: " + err.Error(), Errno: errnoOf(err)}
-	case kind == frameStep:
-		return l, l.stepError(spec, payload)
-	case kind != frameHello:
-		return l, &LaunchError{Code: pledgecli.ExitFailure, Msg: fmt.Sprintf("%s: bug: frame %q from the child instead of its hello", spec.Name, kind)}
-	}
-	for _, r := range spec.Rlimits {
-		if err := r.applyTo(pid); err != nil {
-			return l, asLaunchError(err)
-		}
-	}
-	if compileErr != nil {
-		return l, compileErr
-	}
-	if err := sendAll(l.sock, msg); err != nil {
-		return l, &LaunchError{Code: pledgecli.ExitFailure, Msg: spec.Name + ": sending the filter to the child: " + err.Error(), Errno: errnoOf(err)}
-	}
-	if err := l.handshake(spec, log); err != nil {
-		return l, err
+	// The program runs; os.FindProcess's one-time probe has had the
+	// whole launch to finish meanwhile.
+	<-probed
+	if l.proc, err = os.FindProcess(pid); err != nil { // cannot happen on Linux
+		l.abort()
+		return nil, err
 	}
 	return l, nil
 }
 
-// compileFor compiles the program's filter naming pid and encodes it for
-// the child: a 4-byte count, then the instructions.
-func compileFor(spec *launchSpec, pl *launchPlan, pid int) ([]byte, *LaunchError) {
+// compileForChild compiles the program's filter naming pidPlaceholder
+// and finds the instructions the child fills in with its pid.
+func compileForChild(spec *launchSpec, pl *launchPlan) ([]unix.SockFilter, []int, *LaunchError) {
 	pen, _ := spec.Mode.Penalty()
-	fp, err := filter.Compile(&filter.Policy{Promises: *pl.final, Penalty: pen, Notify: spec.Notify, PID: uint32(pid)})
+	fp, err := filter.Compile(&filter.Policy{Promises: *pl.final, Penalty: pen, Notify: spec.Notify, PID: pidPlaceholder})
 	if err != nil {
-		return nil, &LaunchError{Code: pledgecli.ExitPledge, Msg: spec.Name + ": pledge: " + err.Error(), Errno: errnoOf(err)}
+		return nil, nil, &LaunchError{Code: pledgecli.ExitPledge, Msg: spec.Name + ": pledge: " + err.Error(), Errno: errnoOf(err)}
 	}
-	if len(fp.Insns) > bpfMaxInsns {
-		return nil, &LaunchError{Code: pledgecli.ExitPledge, Msg: fmt.Sprintf("%s: pledge: the filter has %d instructions, more than the kernel's %d", spec.Name, len(fp.Insns), bpfMaxInsns), Errno: unix.EINVAL}
-	}
-	msg := binary.LittleEndian.AppendUint32(make([]byte, 0, 4+8*len(fp.Insns)), uint32(len(fp.Insns)))
-	for _, in := range fp.Insns {
-		msg = binary.LittleEndian.AppendUint16(msg, in.Code)
-		msg = append(msg, in.Jt, in.Jf)
-		msg = binary.LittleEndian.AppendUint32(msg, in.K)
-	}
-	return msg, nil
+	return fp.Insns, pidSlots(fp.Insns, pidPlaceholder), nil
 }
 
 // prepareRuleset builds the unveil ruleset in the parent, with the
@@ -300,6 +283,18 @@ func newForkParams(spec *launchSpec, pl *launchPlan, files []*os.File) (*forkPar
 		}
 		p.commit = unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
 	}
+	for _, r := range spec.Rlimits {
+		if r.Resource >= 0 && r.Resource < 16 {
+			p.limits = append(p.limits, forkLimit{resource: uintptr(r.Resource), optional: r.Optional, lim: unix.Rlimit{Cur: r.Cur, Max: r.Max}})
+		}
+	}
+	if pl.final != nil {
+		var le *LaunchError
+		if p.insns, p.pidSlots, le = compileForChild(spec, pl); le != nil {
+			return nil, le
+		}
+		p.fprog = unix.SockFprog{Len: uint16(len(p.insns)), Filter: &p.insns[0]}
+	}
 	p.capHdr.Version = unix.LINUX_CAPABILITY_VERSION_3
 	p.hello = [5]byte{frameHello}
 	p.step = [14]byte{frameStep, 9}
@@ -321,40 +316,15 @@ func (p *forkParams) placeDescriptors() {
 		top = max(top, fd+1)
 	}
 	p.syncTo = top
+	p.syncNow = top
+	p.syncFinal = len(p.fds)
+	p.rulesetFinal = len(p.fds) + 1
 	top++
 	if p.ruleset >= 0 {
 		p.rulesetTo = top
 		top++
 	}
 	p.nextFD = top
-}
-
-// applyTo sets the limit on process pid (prlimit) like apply does on
-// the calling process, clamping to the current hard limit when raising
-// it is refused.
-func (r Rlimit) applyTo(pid int) error {
-	if r.Resource < 0 || r.Resource >= 16 {
-		return nil
-	}
-	lim := unix.Rlimit{Cur: r.Cur, Max: r.Max}
-	err := unix.Prlimit(pid, r.Resource, &lim, nil)
-	if err != nil {
-		var old unix.Rlimit
-		if err = unix.Prlimit(pid, r.Resource, nil, &old); err == nil {
-			lim.Cur = min(lim.Cur, old.Max)
-			lim.Max = min(lim.Max, old.Max)
-			err = unix.Prlimit(pid, r.Resource, &lim, nil)
-		}
-	}
-	if err == nil {
-		return nil
-	}
-	msg := fmt.Sprintf("setrlimit(%s): %v", rlimitNames[r.Resource], err)
-	if r.Optional {
-		fmt.Fprintln(os.Stderr, msg)
-		return nil
-	}
-	return &pledgecli.Error{Code: pledgecli.ExitFailure, Msg: msg, Err: err}
 }
 
 // stepError turns the child's 'F' frame into the error the Go launcher
@@ -375,8 +345,15 @@ func (l *launcher) stepError(spec *launchSpec, payload []byte) *LaunchError {
 		le.Code, le.Msg = pledgecli.ExitCapDrop, "prctl(PR_CAP_AMBIENT_CLEAR_ALL): "+e.Error()
 	case stepCapset:
 		le.Code, le.Msg = pledgecli.ExitCapDrop, "capset: clearing the capability sets failed: "+e.Error()
-	case stepFilterRead:
-		le.Msg = "the child could not read its filter: " + e.Error()
+	case stepLimit, stepLimitOptional:
+		name := "resource " + fmt.Sprint(index)
+		if index >= 0 && index < len(rlimitNames) {
+			name = rlimitNames[index]
+		}
+		le.Msg = fmt.Sprintf("setrlimit(%s): %v", name, e)
+		if payload[0] == stepLimitOptional {
+			return le // printed, without the name, by handshake
+		}
 	case stepNoNewPrivs:
 		le.Code, le.Msg = pledgecli.ExitPledge, "pledge: setting no_new_privs failed: "+e.Error()
 	case stepRestrict:
@@ -425,6 +402,7 @@ func childMain(p *forkParams) {
 		syscall.RawSyscall6(unix.SYS_EXIT_GROUP, 126, 0, 0, 0, 0, 0)
 	}
 	sync := uintptr(p.syncTo)
+	p.syncNow = p.syncTo
 	if p.ruleset >= 0 {
 		if _, _, e := syscall.RawSyscall6(unix.SYS_DUP3, uintptr(p.ruleset), uintptr(p.rulesetTo), unix.O_CLOEXEC, 0, 0, 0); e != 0 {
 			childFail(p, stepDescriptors, e, p.rulesetTo)
@@ -456,15 +434,52 @@ func childMain(p *forkParams) {
 			childFail(p, stepDescriptors, e, i)
 		}
 	}
-	// Descriptors this process inherited without close-on-exec do not
-	// reach the program, only the ones given (as with the launcher).
-	syscall.RawSyscall6(unix.SYS_CLOSE_RANGE, uintptr(len(p.fds)), 0xffffffff, unix.CLOSE_RANGE_CLOEXEC, 0, 0, 0)
+	// Only the program's descriptors, the socket and the ruleset stay
+	// open: the parent's others would reach the program when inherited
+	// without close-on-exec, and would take the numbers a low
+	// RLIMIT_NOFILE leaves for the filter's listener. The socket and the
+	// ruleset then move down next to the program's.
+	last := p.syncTo
+	if p.ruleset >= 0 {
+		last = p.rulesetTo
+	}
+	if p.syncTo > len(p.fds) {
+		syscall.RawSyscall6(unix.SYS_CLOSE_RANGE, uintptr(len(p.fds)), uintptr(p.syncTo-1), 0, 0, 0, 0)
+	}
+	syscall.RawSyscall6(unix.SYS_CLOSE_RANGE, uintptr(last+1), 0xffffffff, 0, 0, 0, 0)
+	childMove(p, p.syncTo, p.syncFinal)
+	if p.ruleset >= 0 {
+		childMove(p, p.rulesetTo, p.rulesetFinal)
+	}
+	sync = uintptr(p.syncFinal)
 	childWrite(sync, p.hello[:])
 
 	if p.nice {
 		syscall.RawSyscall6(unix.SYS_SETPRIORITY, unix.PRIO_PROCESS, 0, pledgecli.NicePriority, 0, 0, 0)
 		syscall.RawSyscall6(unix.SYS_IOPRIO_SET, 1 /* IOPRIO_WHO_PROCESS */, 0, pledgecli.IOPrioIdle, 0, 0, 0)
 		syscall.RawSyscall6(unix.SYS_SCHED_SETSCHEDULER, 0, unix.SCHED_IDLE, uintptr(unsafe.Pointer(&p.schedParam[0])), 0, 0, 0)
+	}
+	// Resource limits before the capability drop (raising a hard limit
+	// needs CAP_SYS_RESOURCE), clamped to the hard limit when raising it
+	// is refused, as pledgecli.SetLimit does.
+	for i := 0; i < len(p.limits); i++ {
+		l := &p.limits[i]
+		_, _, e := syscall.RawSyscall6(unix.SYS_PRLIMIT64, 0, l.resource, uintptr(unsafe.Pointer(&l.lim)), 0, 0, 0)
+		if e != 0 {
+			_, _, e = syscall.RawSyscall6(unix.SYS_PRLIMIT64, 0, l.resource, 0, uintptr(unsafe.Pointer(&l.old)), 0, 0)
+			if e == 0 {
+				l.lim.Cur = min(l.lim.Cur, l.old.Max)
+				l.lim.Max = min(l.lim.Max, l.old.Max)
+				_, _, e = syscall.RawSyscall6(unix.SYS_PRLIMIT64, 0, l.resource, uintptr(unsafe.Pointer(&l.lim)), 0, 0, 0)
+			}
+		}
+		if e != 0 {
+			if l.optional {
+				childReport(p, stepLimitOptional, e, int(l.resource))
+			} else {
+				childFail(p, stepLimit, e, int(l.resource))
+			}
+		}
 	}
 	if p.dropCaps {
 		for i := uintptr(0); ; i++ {
@@ -484,29 +499,14 @@ func childMain(p *forkParams) {
 		}
 	}
 
-	// The parent sets the limits, then sends the filter.
-	if e := childRead(sync, p.count[:]); e != 0 {
-		syscall.RawSyscall6(unix.SYS_EXIT_GROUP, 126, 0, 0, 0, 0, 0)
-	}
-	n := uintptr(p.count[0]) | uintptr(p.count[1])<<8 | uintptr(p.count[2])<<16 | uintptr(p.count[3])<<24
-	if n > bpfMaxInsns {
-		childFail(p, stepFilterRead, unix.E2BIG, int(n))
-	}
-	if n > 0 {
-		b := unsafe.Slice((*byte)(unsafe.Pointer(&p.insns[0])), n*8)
-		if e := childRead(sync, b); e != 0 {
-			syscall.RawSyscall6(unix.SYS_EXIT_GROUP, 126, 0, 0, 0, 0, 0)
-		}
-	}
-
 	if p.ruleset >= 0 {
 		if _, _, e := syscall.RawSyscall6(unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0); e != 0 {
 			childFail(p, stepNoNewPrivs, e, 0)
 		}
-		if _, _, e := syscall.RawSyscall6(unix.SYS_LANDLOCK_RESTRICT_SELF, uintptr(p.rulesetTo), 0, 0, 0, 0, 0); e != 0 {
+		if _, _, e := syscall.RawSyscall6(unix.SYS_LANDLOCK_RESTRICT_SELF, uintptr(p.rulesetFinal), 0, 0, 0, 0, 0); e != 0 {
 			childFail(p, stepRestrict, e, 0)
 		}
-		syscall.RawSyscall6(unix.SYS_CLOSE, uintptr(p.rulesetTo), 0, 0, 0, 0, 0)
+		syscall.RawSyscall6(unix.SYS_CLOSE, uintptr(p.rulesetFinal), 0, 0, 0, 0, 0)
 		if _, _, e := syscall.RawSyscall6(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, uintptr(unsafe.Pointer(&p.commit)), 0, 0, 0); e != 0 {
 			childFail(p, stepCommit, e, 0)
 		}
@@ -522,7 +522,11 @@ func childMain(p *forkParams) {
 			childFail(p, stepExecCheck, e, i)
 		}
 	}
-	if n > 0 {
+	if len(p.insns) > 0 {
+		pid, _, _ := syscall.RawSyscall6(unix.SYS_GETPID, 0, 0, 0, 0, 0, 0)
+		for i := 0; i < len(p.pidSlots); i++ {
+			p.insns[p.pidSlots[i]].K = uint32(pid)
+		}
 		if _, _, e := syscall.RawSyscall6(unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0); e != 0 {
 			childFail(p, stepNoNewPrivs, e, 0)
 		}
@@ -539,8 +543,6 @@ func childMain(p *forkParams) {
 			p.listener[5], p.listener[6], p.listener[7], p.listener[8] = byte(l), byte(l>>8), byte(l>>16), byte(l>>24)
 			childWrite(sync, p.listener)
 		}
-		p.fprog.Len = uint16(n)
-		p.fprog.Filter = &p.insns[0]
 		if _, _, e := syscall.RawSyscall6(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, flags, uintptr(unsafe.Pointer(&p.fprog)), 0, 0, 0); e != 0 {
 			childFail(p, stepPledge, e, 0)
 		}
@@ -567,52 +569,58 @@ func childMain(p *forkParams) {
 	syscall.RawSyscall6(unix.SYS_EXIT_GROUP, 127, 0, 0, 0, 0, 0)
 }
 
+// childMove moves descriptor from to to (close-on-exec).
+//
+//go:nosplit
+//go:norace
+func childMove(p *forkParams, from, to int) {
+	if from == to {
+		return
+	}
+	if _, _, e := syscall.RawSyscall6(unix.SYS_DUP3, uintptr(from), uintptr(to), unix.O_CLOEXEC, 0, 0, 0); e != 0 {
+		childFail(p, stepDescriptors, e, to)
+	}
+	syscall.RawSyscall6(unix.SYS_CLOSE, uintptr(from), 0, 0, 0, 0, 0)
+	if from == p.syncNow {
+		p.syncNow = to
+	}
+}
+
 // childFail reports a failed step to the parent and exits.
 //
 //go:nosplit
 //go:norace
 func childFail(p *forkParams, step byte, e syscall.Errno, index int) {
-	p.step[5] = step
-	p.step[6], p.step[7], p.step[8], p.step[9] = byte(e), byte(e>>8), byte(e>>16), byte(e>>24)
-	p.step[10], p.step[11], p.step[12], p.step[13] = byte(index), byte(index>>8), byte(index>>16), byte(index>>24)
-	childWrite(uintptr(p.syncTo), p.step[:])
+	childReport(p, step, e, index)
 	syscall.RawSyscall6(unix.SYS_EXIT_GROUP, 126, 0, 0, 0, 0, 0)
 }
 
-// childWrite writes all of b to fd, as far as it can.
+// childReport sends a step frame.
+//
+//go:nosplit
+//go:norace
+func childReport(p *forkParams, step byte, e syscall.Errno, index int) {
+	p.step[5] = step
+	p.step[6], p.step[7], p.step[8], p.step[9] = byte(e), byte(e>>8), byte(e>>16), byte(e>>24)
+	p.step[10], p.step[11], p.step[12], p.step[13] = byte(index), byte(index>>8), byte(index>>16), byte(index>>24)
+	childWrite(uintptr(p.syncNow), p.step[:])
+}
+
+// childWrite writes all of b to fd, as far as it can (pointer
+// arithmetic: a bounds check could call the runtime).
 //
 //go:nosplit
 //go:norace
 func childWrite(fd uintptr, b []byte) {
-	for len(b) > 0 {
-		n, _, e := syscall.RawSyscall6(unix.SYS_WRITE, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), 0, 0, 0)
+	ptr, n := uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b))
+	for n > 0 {
+		w, _, e := syscall.RawSyscall6(unix.SYS_WRITE, fd, ptr, n, 0, 0, 0)
 		if e == unix.EINTR {
 			continue
 		}
-		if e != 0 || n == 0 {
+		if e != 0 || w == 0 || w > n {
 			return
 		}
-		b = b[n:]
+		ptr, n = ptr+w, n-w
 	}
-}
-
-// childRead fills b from fd; 0, or the errno (EPIPE at end of file).
-//
-//go:nosplit
-//go:norace
-func childRead(fd uintptr, b []byte) syscall.Errno {
-	for len(b) > 0 {
-		n, _, e := syscall.RawSyscall6(unix.SYS_READ, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), 0, 0, 0)
-		if e == unix.EINTR {
-			continue
-		}
-		if e != 0 {
-			return e
-		}
-		if n == 0 {
-			return unix.EPIPE
-		}
-		b = b[n:]
-	}
-	return 0
 }

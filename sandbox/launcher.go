@@ -698,15 +698,14 @@ func readFull(fd int, b []byte) error {
 
 // launcher is the parent's side of one launch.
 type launcher struct {
-	proc *os.Process
+	proc *os.Process // nil until the direct launch has the program running
+	pid  int
 	sock int // the parent's end of the socketpair
 	ino  uint64
 	fd   int // the launcher's descriptor number of its end
 	sup  *Supervisor
 	// plan is the direct launch's plan (fork.go), for its step errors.
 	plan *launchPlan
-	// hello: the launcher has said hello already (the direct launch).
-	hello bool
 }
 
 // launcherRuntimeEnv tunes the launcher's own Go runtime (the program
@@ -744,6 +743,9 @@ func startLauncher(spec *launchSpec, files []*os.File) (*launcher, error) {
 		Files: append(files, child),
 	}
 	l.proc, err = os.StartProcess(selfExe(), []string{os.Args[0]}, attr)
+	if err == nil {
+		l.pid = l.proc.Pid
+	}
 	child.Close()
 	if err != nil {
 		unix.Close(l.sock)
@@ -781,7 +783,7 @@ func (l *launcher) handshake(spec *launchSpec, log io.Writer) error {
 		unix.Close(l.sock)
 		l.sock = -1 // abort must not close a number reused meanwhile
 	}()
-	hello := l.hello
+	hello := false
 	for {
 		if err := waitReadable(l.sock, launchTimeout); err != nil {
 			return fail("the launcher did not answer within %v: %v", launchTimeout, err)
@@ -813,6 +815,10 @@ func (l *launcher) handshake(spec *launchSpec, log io.Writer) error {
 		case frameExecFail:
 			return execFailError(spec.Name, payload)
 		case frameStep:
+			if len(payload) > 0 && payload[0] == stepLimitOptional {
+				fmt.Fprintln(os.Stderr, l.stepError(spec, payload).Msg[len(spec.Name)+2:])
+				continue
+			}
 			return l.stepError(spec, payload)
 		case frameListener:
 			if len(payload) < 8 {
@@ -828,7 +834,7 @@ func (l *launcher) handshake(spec *launchSpec, log io.Writer) error {
 				return &LaunchError{Code: pledgecli.ExitPledge, Msg: spec.Name + ": violation logging: " + err.Error() + " (use -q, or leave Log unset, to run without logging)", Errno: errnoOf(err)}
 			}
 			l.sup = NewSupervisor(listener, SupervisorConfig{Promises: set, Mode: spec.Mode, Log: log})
-			l.sup.launcher.Store(&launcherID{pid: l.proc.Pid, fd: l.fd, ino: l.ino})
+			l.sup.launcher.Store(&launcherID{pid: l.pid, fd: l.fd, ino: l.ino})
 			// The listener is ours: the launcher may exec (refused
 			// calls wait until Serve runs).
 			if _, err := unix.Write(l.sock, []byte{goByte}); err != nil {
@@ -853,9 +859,9 @@ func execFailError(name string, payload []byte) *LaunchError {
 // takeListener copies descriptor n of the launcher once it is the
 // seccomp listener, watching the socket for a failure report meanwhile.
 func (l *launcher) takeListener(n int) (*os.File, error) {
-	pidfd, err := unix.PidfdOpen(l.proc.Pid, 0)
+	pidfd, err := unix.PidfdOpen(l.pid, 0)
 	if err != nil {
-		return nil, fmt.Errorf("pidfd_open(%d): %w", l.proc.Pid, err)
+		return nil, fmt.Errorf("pidfd_open(%d): %w", l.pid, err)
 	}
 	defer unix.Close(pidfd)
 	deadline := time.Now().Add(launchTimeout)
@@ -916,6 +922,11 @@ func (l *launcher) abort() {
 	}
 	if l.sup != nil {
 		l.sup.Close()
+	}
+	if l.proc == nil {
+		unix.Kill(l.pid, unix.SIGKILL)
+		unix.Wait4(l.pid, nil, 0, nil)
+		return
 	}
 	l.proc.Kill()
 	l.proc.Wait()
