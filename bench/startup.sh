@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # Start-up cost of the pledge command (issue 4, "Measured"; docs/benchmarks.md).
 #
-# Compares, in one hyperfine run (no shell, warm-up first):
+# Compares, in one interleaved run (bench/interleave: every round runs
+# each command once, in random order, so a noisy machine's drift hits all
+# alike; no shell; warm-up rounds first):
 #   /bin/true                                  bare exec, the baseline
 #   bwrap --ro-bind / / /bin/true              bubblewrap
 #   pledge -p 'stdio rpath' /bin/true          the default: supervised, violations logged
 #   pledge -q -p 'stdio rpath' /bin/true       -q: pledge execs PROG in its own place
+#   pledge -p 'stdio rpath' -v /usr /bin/true  with Landlock: -v and the automatic unveils
 #   go-empty                                   an empty static Go program (the Go runtime's floor)
-# and prints each one's mean and median, and its ratio to bare exec and to bwrap.
+# and prints each one's median and quartiles, and its ratio to bare exec and
+# to bwrap.
 #
 #   bench/startup.sh                  # 500 runs each
 #   RUNS=200 bench/startup.sh
-#   RAW=out.csv bench/startup.sh      # also keep hyperfine's CSV
 #
-# Installs hyperfine and bubblewrap with apt-get when they are missing.
+# Installs bubblewrap with apt-get when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
@@ -22,7 +25,6 @@ export CGO_ENABLED=0
 RUNS=${RUNS:-500}
 
 missing=()
-command -v hyperfine >/dev/null || missing+=(hyperfine)
 command -v bwrap >/dev/null || missing+=(bubblewrap)
 if [ ${#missing[@]} -gt 0 ]; then
 	sudo=""
@@ -38,24 +40,14 @@ mkdir "$tmp/empty"
 printf 'package main\n\nfunc main() {}\n' >"$tmp/empty/main.go"
 (cd "$tmp/empty" && GO111MODULE=off GOFLAGS= go build -o "$tmp/go-empty" main.go)
 
-echo "# $(uname -srm), $(nproc) CPUs, $(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(go version | cut -d' ' -f3), $(hyperfine --version), $(bwrap --version)"
-echo "# hyperfine -N --warmup 50 --runs $RUNS ... (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
-hyperfine -N --warmup 50 --runs "$RUNS" --style none --export-csv "$tmp/out.csv" \
-	-n true '/bin/true' \
-	-n bwrap 'bwrap --ro-bind / / /bin/true' \
-	-n pledge "$tmp/pledge -p 'stdio rpath' /bin/true" \
-	-n 'pledge -q' "$tmp/pledge -q -p 'stdio rpath' /bin/true" \
-	-n go-empty "$tmp/go-empty" >/dev/null
-if [ -n "${RAW:-}" ]; then cp "$tmp/out.csv" "$RAW"; fi
+go build -o "$tmp/interleave" ./bench/interleave
 
-# CSV: command,mean,stddev,median,user,system,min,max (seconds)
-awk -F, '
-NR > 1 { name[NR] = $1; mean[$1] = $2; med[$1] = $4; sd[$1] = $3; order[++n] = $1 }
-END {
-	printf "| command | mean ms | ± ms | median ms | × bare exec (median) | × bwrap (median) |\n"
-	printf "|---|---|---|---|---|---|\n"
-	for (i = 1; i <= n; i++) {
-		c = order[i]
-		printf "| %s | %.2f | %.2f | %.2f | %.2f | %.2f |\n", c, mean[c]*1000, sd[c]*1000, med[c]*1000, med[c]/med["true"], med[c]/med["bwrap"]
-	}
-}' "$tmp/out.csv"
+echo "# $(uname -srm), $(nproc) CPUs, $(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(go version | cut -d' ' -f3), $(bwrap --version)"
+echo "# bench/interleave -runs $RUNS (each round runs every command once, in random order; load average: $(cut -d' ' -f1-3 /proc/loadavg))"
+"$tmp/interleave" -runs "$RUNS" -ref bwrap \
+	true=/bin/true \
+	'bwrap=bwrap --ro-bind / / /bin/true' \
+	"pledge=$tmp/pledge -p 'stdio rpath' /bin/true" \
+	"pledge -q=$tmp/pledge -q -p 'stdio rpath' /bin/true" \
+	"pledge -v /usr=$tmp/pledge -p 'stdio rpath' -v /usr /bin/true" \
+	"go-empty=$tmp/go-empty"
