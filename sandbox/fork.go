@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"sync"
 	"syscall"
 	"unsafe"
 
@@ -40,8 +41,10 @@ import (
 // listener hand-over or the exec, and the parent does not write to
 // memory the child still shares copy-on-write.
 //
-// Fork, not vfork: the child's function runs on a copy of the stack, so
-// it may return from the clone system call like any function.
+// The child is started by startChild: on x86-64 without cgo in the
+// parent's address space on a stack of its own (fork_clonevm.go),
+// elsewhere as a plain fork (fork_other.go), whose child runs on its copy
+// of the stack.
 
 // forkLaunches can be turned off by tests, to run the Go launcher.
 var forkLaunches = true
@@ -101,15 +104,19 @@ type forkParams struct {
 	capHdr     unix.CapUserHeader
 	capData    [2]unix.CapUserData
 
-	hello    [5]byte
-	step     [14]byte // 'F' frame: step, errno, index
-	limits   []forkLimit
-	insns    []unix.SockFilter // the filter naming pidPlaceholder; nil: none
-	pidSlots []int             // the instructions whose K is the pid
-	fprog    unix.SockFprog
-	listener []byte // 'L' frame; the descriptor number goes at 5
-	execFail []byte // 'X' frame; the errno goes at 5
-	goBuf    [1]byte
+	hello   [5]byte
+	step    [14]byte // 'F' frame: step, errno, index
+	limits  []forkLimit
+	insns   []unix.SockFilter // the filter naming pidPlaceholder; nil: none
+	stack   []byte            // the child's stack, when it shares this address space
+	sigmask uint64            // the signal mask the program gets (fork_clonevm.go)
+	// sigDefault and sigOld are the child's struct sigaction buffers.
+	sigDefault, sigOld sigactionT
+	pidSlots           []int // the instructions whose K is the pid
+	fprog              unix.SockFprog
+	listener           []byte // 'L' frame; the descriptor number goes at 5
+	execFail           []byte // 'X' frame; the errno goes at 5
+	goBuf              [1]byte
 }
 
 // forkLimit is one resource limit the child sets on itself.
@@ -143,19 +150,11 @@ func (s *launchSpec) direct() bool {
 
 // closeRangeCloexec reports whether close_range(CLOSE_RANGE_CLOEXEC)
 // works (Linux 5.11): the child marks inherited descriptors with it.
-var closeRangeCloexec = func() func() bool {
-	var ok bool
-	var once bool
-	return func() bool {
-		if !once {
-			// An empty range: nothing changes, but an old kernel says
-			// ENOSYS or EINVAL.
-			ok = unix.CloseRange(^uint(0)-1, ^uint(0)-1, unix.CLOSE_RANGE_CLOEXEC) == nil
-			once = true
-		}
-		return ok
-	}
-}()
+var closeRangeCloexec = sync.OnceValue(func() bool {
+	// An empty range: nothing changes, but an old kernel says ENOSYS or
+	// EINVAL.
+	return unix.CloseRange(^uint(0)-1, ^uint(0)-1, unix.CLOSE_RANGE_CLOEXEC) == nil
+})
 
 // startDirect prepares the launch, forks the child and drives it until
 // the program runs (see the protocol above).
@@ -193,9 +192,12 @@ func startDirect(spec *launchSpec, files []*os.File, log io.Writer) (l *launcher
 	p.placeDescriptors()
 
 	syscall.ForkLock.Lock()
-	pid, e := forkChild(p)
+	pid, e := startChild(p)
 	syscall.ForkLock.Unlock()
-	runtime.KeepAlive(p)
+	// The child may share this memory (fork_clonevm.go): p and its stack
+	// stay alive until it has exec'd or exited, which the handshake (or
+	// abort's wait) sees.
+	defer runtime.KeepAlive(p)
 	unix.Close(socks[1])
 	if e != 0 {
 		unix.Close(socks[0])
@@ -295,6 +297,9 @@ func newForkParams(spec *launchSpec, pl *launchPlan, files []*os.File) (*forkPar
 		}
 		p.fprog = unix.SockFprog{Len: uint16(len(p.insns)), Filter: &p.insns[0]}
 	}
+	if cloneStackSize > 0 {
+		p.stack = make([]byte, cloneStackSize)
+	}
 	p.capHdr.Version = unix.LINUX_CAPABILITY_VERSION_3
 	p.hello = [5]byte{frameHello}
 	p.step = [14]byte{frameStep, 9}
@@ -374,25 +379,10 @@ func (l *launcher) stepError(spec *launchSpec, payload []byte) *LaunchError {
 	return le.withName(spec.Name)
 }
 
-// forkChild forks; the child runs childMain and never returns here.
-//
-//go:nosplit
-//go:norace
-func forkChild(p *forkParams) (pid int, err syscall.Errno) {
-	runtimeBeforeFork()
-	r1, _, e := syscall.RawSyscall6(syscall.SYS_CLONE, uintptr(syscall.SIGCHLD), 0, 0, 0, 0, 0)
-	if e != 0 || r1 != 0 {
-		runtimeAfterFork()
-		return int(r1), e
-	}
-	runtimeAfterForkInChild()
-	childMain(p)
-	return 0, 0
-}
-
-// childMain is the forked child: raw system calls only (the child is a
-// copy of a multithreaded Go process with one thread left, whose
-// runtime must not run).
+// childMain is the child: raw system calls only (the child has one
+// thread of a multithreaded Go process, whose runtime must not run in
+// it), no allocation, no pointer writes (it may share the parent's
+// memory).
 //
 //go:nosplit
 //go:norace

@@ -793,6 +793,8 @@ func (l *launcher) handshake(spec *launchSpec, log io.Writer) error {
 			err = io.EOF // it ended with the spec unread
 		}
 		switch {
+		case err == io.EOF && !hello && l.plan != nil:
+			return fail("the child ended before it reported: %s", l.endStatus())
 		case err == io.EOF && !hello:
 			return fail("the launcher (%s) ended without starting: its main does not call sandbox.Init first", selfExe())
 		case err == io.EOF:
@@ -914,6 +916,30 @@ func pollIn(fd int, timeout time.Duration) (bool, error) {
 	}
 }
 
+// endStatus reaps the direct child that ended early and describes how
+// it ended.
+func (l *launcher) endStatus() string {
+	var ws unix.WaitStatus
+	for {
+		_, err := unix.Wait4(l.pid, &ws, 0, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return "wait4: " + err.Error()
+		}
+		break
+	}
+	l.pid = -1 // reaped: abort must not wait again
+	switch {
+	case ws.Signaled():
+		return "killed by " + ws.Signal().String()
+	case ws.Exited():
+		return "exit status " + strconv.Itoa(ws.ExitStatus())
+	}
+	return fmt.Sprintf("wait status %#x", uint32(ws))
+}
+
 // abort kills and reaps a launcher whose launch failed.
 func (l *launcher) abort() {
 	if l.sock >= 0 { // handshake closed it already
@@ -924,8 +950,10 @@ func (l *launcher) abort() {
 		l.sup.Close()
 	}
 	if l.proc == nil {
-		unix.Kill(l.pid, unix.SIGKILL)
-		unix.Wait4(l.pid, nil, 0, nil)
+		if l.pid > 0 {
+			unix.Kill(l.pid, unix.SIGKILL)
+			unix.Wait4(l.pid, nil, 0, nil)
+		}
 		return
 	}
 	l.proc.Kill()
