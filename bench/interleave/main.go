@@ -78,7 +78,7 @@ func main() {
 	median := func(c *command) time.Duration { return quantile(c.times, 0.5) }
 	base := median(cmds[0])
 	var refMed time.Duration
-	for _, c := range cmds {
+	for _, c := range cmds[1:] {
 		if c.name == *ref {
 			refMed = median(c)
 		}
