@@ -32,7 +32,8 @@ func TestExitCodes(t *testing.T) {
 		stdout     string // substring
 		stderr     string // substring
 		nobody     bool
-		skipNobody bool // (root-only case)
+		skipNobody bool     // (root-only case)
+		env        []string // added to the environment
 	}{
 		{name: "help", args: []string{"-h"}, code: 0, stdout: "usage: pledge [-hVqknDN]"},
 		{name: "help-defaults", args: []string{"-h"}, code: 0, stdout: "[default: 64]"},
@@ -47,7 +48,9 @@ func TestExitCodes(t *testing.T) {
 		{name: "test-unknown", args: []string{"-T", "bogus"}, code: 2, stderr: "bogus: unknown test"},
 		{name: "unknown-promise", args: []string{"-p", "stdoi", probe, "getpid"}, code: 21, stderr: "pledge: unknown promise 'stdoi' (did you mean 'stdio'?)\n"},
 		{name: "openbsd-promise", args: []string{"-p", "stdio getpw", probe, "getpid"}, code: 21, stderr: "pledge: unknown promise 'getpw' (OpenBSD only;"},
-		{name: "not-found", args: []string{"vow-no-such-program"}, code: 10, stderr: "pledge: vow-no-such-program: no such file or directory (searched $PATH:"},
+		// A $PATH of directories this user can search: one it cannot
+		// would make the answer EACCES, as execvp(3) says.
+		{name: "not-found", args: []string{"vow-no-such-program"}, code: 10, stderr: "pledge: vow-no-such-program: no such file or directory (searched $PATH: /usr/bin:/bin)", env: []string{"PATH=/usr/bin:/bin"}},
 		{name: "not-found-path", args: []string{filepath.Join(dir, "missing")}, code: 10, stderr: "no such file or directory"},
 		{name: "not-executable", args: []string{noexec}, code: 10, stderr: "permission denied"},
 		{name: "chdir", args: []string{"-c", filepath.Join(dir, "missing"), "/probe"}, code: 8, stderr: "no such file or directory"},
@@ -69,7 +72,7 @@ func TestExitCodes(t *testing.T) {
 			if c.nobody && os.Geteuid() != 0 {
 				t.Skip("needs root to run as nobody")
 			}
-			r := pledge(t, &runOpts{nobody: c.nobody}, c.args...)
+			r := pledge(t, &runOpts{nobody: c.nobody, env: c.env}, c.args...)
 			if r.code != c.code || !strings.Contains(r.stdout, c.stdout) || !strings.Contains(r.stderr, c.stderr) {
 				t.Errorf("pledge %q: exit %d (want %d)\nstdout: %q (want %q)\nstderr: %q (want %q)", c.args, r.code, c.code, r.stdout, c.stdout, r.stderr, c.stderr)
 			}
