@@ -229,24 +229,6 @@ func compileForChild(spec *launchSpec, pl *launchPlan) ([]unix.SockFilter, []int
 	return fp.Insns, pidSlots(fp.Insns, pidPlaceholder), nil
 }
 
-// prepareRuleset builds the unveil ruleset in the parent, with the
-// effective capabilities the child will drop dropped meanwhile (see
-// launchSpec.prepare).
-func (s *launchSpec) prepareRuleset(pl *launchPlan, stdin *os.File) *LaunchError {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	if s.DropCaps {
-		restore, err := dropEffectiveCaps()
-		if err != nil {
-			return &LaunchError{Code: pledgecli.ExitCapDrop, Msg: s.Name + ": " + err.Error(), Errno: errnoOf(err)}
-		}
-		defer restore()
-	}
-	var le *LaunchError
-	pl.rs, le = s.ruleset(pl, ttyName(stdin))
-	return le
-}
-
 // newForkParams lays out what the child needs.
 func newForkParams(spec *launchSpec, pl *launchPlan, files []*os.File) (*forkParams, error) {
 	fail := func(what string) error {

@@ -49,22 +49,30 @@ func (s *launchSpec) prepare(pid int, stdin *os.File) (*launchPlan, *LaunchError
 	if le != nil {
 		return nil, le
 	}
-	if !(s.AutoUnveil || s.Unveil != nil) {
-		return pl, nil
+	if s.AutoUnveil || s.Unveil != nil {
+		if le := s.prepareRuleset(pl, stdin); le != nil {
+			return nil, le
+		}
 	}
+	return pl, nil
+}
+
+// prepareRuleset builds the unveil ruleset in the parent, with the
+// effective capabilities the launch will drop dropped meanwhile (unveil
+// runs after the capability drop in pledge.com's order).
+func (s *launchSpec) prepareRuleset(pl *launchPlan, stdin *os.File) *LaunchError {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	if s.DropCaps {
 		restore, err := dropEffectiveCaps()
 		if err != nil {
-			return nil, &LaunchError{Code: pledgecli.ExitCapDrop, Msg: s.Name + ": " + err.Error(), Errno: errnoOf(err)}
+			return &LaunchError{Code: pledgecli.ExitCapDrop, Msg: s.Name + ": " + err.Error(), Errno: errnoOf(err)}
 		}
 		defer restore()
 	}
-	if pl.rs, le = s.ruleset(pl, ttyName(stdin)); le != nil {
-		return nil, le
-	}
-	return pl, nil
+	var le *LaunchError
+	pl.rs, le = s.ruleset(pl, ttyName(stdin))
+	return le
 }
 
 // dropEffectiveCaps empties the calling thread's effective capabilities
