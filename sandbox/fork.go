@@ -18,10 +18,10 @@ import (
 
 // The direct launch: when the parent can prepare everything (see
 // launchSpec.preparable), Start does not re-execute this binary as a
-// launcher but forks: the child is a copy of the parent with only the
-// forking thread, it runs one function of raw system calls (no Go
-// runtime: no allocation, no scheduler, no stack growth) that applies
-// the prepared restrictions to itself and execs the program. That saves
+// launcher but starts a child (startChild) that has only the starting
+// thread and runs one function of raw system calls (no Go runtime: no
+// allocation, no scheduler, no stack growth), which applies the prepared
+// restrictions to itself and execs the program. That saves
 // the launcher's Go runtime start-up (about a millisecond, most of a
 // launch). The Go launcher stays for what needs Go code in the child: a
 // chroot, a working directory, a change of user or group, a set-user-ID
@@ -68,9 +68,9 @@ const (
 )
 
 // Linkname'd from package syscall, as its fork code uses them (and as
-// gVisor does; the runtime keeps them for that): block signals and
-// stop the world's fork-unsafe parts around the fork, and reset the
-// signal handlers in the child.
+// gVisor does; the runtime keeps them for that): block signals and make
+// the calling thread fork-safe around the clone, and (fork_other.go's
+// forked child) reset the signal handlers in the child.
 
 //go:linkname runtimeBeforeFork syscall.runtime_BeforeFork
 func runtimeBeforeFork()
