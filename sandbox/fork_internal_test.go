@@ -2,12 +2,17 @@ package sandbox
 
 import (
 	"bytes"
+	"encoding/binary"
 	"os"
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
+	"github.com/vow-sandbox/vow/internal/pledgecli"
 	"github.com/vow-sandbox/vow/internal/testutil"
 )
 
@@ -97,4 +102,37 @@ func errString(err error) string {
 		return "<nil>"
 	}
 	return err.Error()
+}
+
+// TestStepError: the parent words the direct child's step reports as the
+// Go launcher words the same failures, with the pledge command's codes.
+func TestStepError(t *testing.T) {
+	spec := &launchSpec{Name: "pledge"}
+	l := &launcher{plan: &launchPlan{path: "/bin/x", execPaths: []string{"/bin/x", "/lib/ld.so"}}}
+	frame := func(step byte, e syscall.Errno, index uint32) []byte {
+		b := append([]byte{step}, binary.LittleEndian.AppendUint32(nil, uint32(e))...)
+		return binary.LittleEndian.AppendUint32(b, index)
+	}
+	for _, c := range []struct {
+		payload []byte
+		code    int
+		msg     string
+	}{
+		{frame(stepDescriptors, unix.EBADF, 1), pledgecli.ExitFailure, "pledge: putting descriptor 1 in place: bad file descriptor"},
+		{frame(stepBounding, unix.EFAULT, 7), pledgecli.ExitCapDrop, "pledge: prctl(PR_CAPBSET_DROP, 7): bad address"},
+		{frame(stepCapset, unix.EPERM, 0), pledgecli.ExitCapDrop, "pledge: capset: clearing the capability sets failed: operation not permitted"},
+		{frame(stepLimit, unix.EINVAL, unix.RLIMIT_CORE), pledgecli.ExitFailure, "pledge: setrlimit(RLIMIT_CORE): invalid argument"},
+		// Printed as it is by handshake, as Rlimit.apply prints it.
+		{frame(stepLimitOptional, unix.EINVAL, unix.RLIMIT_CORE), pledgecli.ExitFailure, "setrlimit(RLIMIT_CORE): invalid argument"},
+		{frame(stepNoNewPrivs, unix.EINVAL, 0), pledgecli.ExitPledge, "pledge: pledge: setting no_new_privs failed: invalid argument"},
+		{frame(stepPledge, unix.EINVAL, 0), pledgecli.ExitPledge, "pledge: pledge: installing the seccomp filter failed: invalid argument"},
+		{frame(stepExecCheck, unix.ENOENT, 1), pledgecli.ExitExec, "pledge: /lib/ld.so (the interpreter of /bin/x): no such file or directory"},
+		{frame('?', unix.EIO, 0), pledgecli.ExitFailure, "pledge: bug: unknown step '?' failed in the child: input/output error"},
+		{[]byte{stepLimit}, pledgecli.ExitFailure, "pledge: bug: short step frame from the child"},
+	} {
+		le := l.stepError(spec, c.payload)
+		if le.Code != c.code || le.Msg != c.msg {
+			t.Errorf("step %q: code %d, %q; want %d, %q", c.payload[0], le.Code, le.Msg, c.code, c.msg)
+		}
+	}
 }

@@ -818,7 +818,8 @@ func (l *launcher) handshake(spec *launchSpec, log io.Writer) error {
 			return execFailError(spec.Name, payload)
 		case frameStep:
 			if len(payload) > 0 && payload[0] == stepLimitOptional {
-				fmt.Fprintln(os.Stderr, l.stepError(spec, payload).Msg[len(spec.Name)+2:])
+				// As the launcher prints it (Rlimit.apply), without the name.
+				fmt.Fprintln(os.Stderr, l.stepError(spec, payload).Msg)
 				continue
 			}
 			return l.stepError(spec, payload)
