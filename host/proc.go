@@ -43,7 +43,7 @@ func superviseConfig(pol *Policy, stderr io.Writer, on func(sandbox.Violation)) 
 	if err != nil {
 		return nil, err
 	}
-	cfg := &sandbox.SupervisorConfig{Promises: set, Mode: pol.mode() &^ sandbox.StderrLogging, OnViolation: on}
+	cfg := &sandbox.SupervisorConfig{Promises: set, Mode: pol.mode() &^ sandbox.StderrLogging, Runtime: true, OnViolation: on}
 	if pol.LogViolations {
 		cfg.Log = stderr
 	}

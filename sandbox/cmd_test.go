@@ -187,6 +187,27 @@ func TestCmdLog(t *testing.T) {
 	}
 }
 
+// TestCmdLogNamesPromises: the log names the promises that allow the
+// refused call with its arguments: a creating open needs wpath and cpath
+// together (not rpath, which the program has, nor dns, which only opens
+// for reading).
+func TestCmdLogNamesPromises(t *testing.T) {
+	var log testutil.SyncBuffer
+	c := &sandbox.Cmd{Promises: strp("stdio rpath"), Log: &log}
+	out, err := runProbe(t, c, "create", filepath.Join(t.TempDir(), "new"))
+	if err != nil || out != "EPERM\n" {
+		t.Fatalf("probe create under 'stdio rpath': %q, %v", out, err)
+	}
+	nr, _ := sysno.Native().Number("openat")
+	var want string
+	for _, p := range []string{"wpath", "cpath"} {
+		want += fmt.Sprintf("error: protected syscall openat (ord=%03x); pledge promise '%s' to allow (pid %d)\n", nr, p, c.Process.Pid)
+	}
+	if got := log.String(); got != want {
+		t.Errorf("log:\n%s\nwant:\n%s", got, want)
+	}
+}
+
 // TestCmdKill: a kill penalty under supervision ends a Go program (whose
 // runtime catches SIGSYS) with SIGKILL and a C program with SIGSYS, as
 // the kernel's kill penalty does; KilledForViolation tells.

@@ -60,6 +60,9 @@ type Violation struct {
 	// filter's promises, or, when no single one does (an open that
 	// needs wpath and cpath), every promise whose table lists the call.
 	Promises []promise.Promise
+	// Together: no single one of Promises allows the call, all of them
+	// together do.
+	Together bool
 }
 
 // Lines are the violation's messages in upstream's format (pledge.md
@@ -96,6 +99,10 @@ type SupervisorConfig struct {
 	// Log receives the Lines of each violation whose (system call,
 	// promise) pairs were not logged before; nil logs nothing.
 	Log io.Writer
+	// Runtime: the supervised filter has the Go runtime's baseline
+	// (a Go process that pledged itself); it is taken into account when
+	// naming the promises that would allow a call.
+	Runtime bool
 	// OnViolation, when set, is called for every violation, before the
 	// penalty (from the goroutine running Serve).
 	OnViolation func(Violation)
@@ -263,7 +270,7 @@ func (s *Supervisor) receive() error {
 	}
 	if v.Syscall != "" {
 		v.PID = tgidOf(v.TID)
-		v.Promises = s.granting(&v, n.Data.Arch)
+		v.Promises, v.Together = s.granting(&v, n.Data.Arch)
 	}
 	if v.PID == 0 && (s.cfg.OnViolation != nil || s.unlogged(v)) {
 		v.PID = tgidOf(v.TID) // only when it shows
@@ -286,7 +293,7 @@ func (s *Supervisor) receive() error {
 // ioctl TCGETS needs 'tty', not 'stdio' again); else the first pair that
 // does together (an open for writing that creates needs 'wpath' and
 // 'cpath'); else all of them.
-func (s *Supervisor) granting(v *Violation, arch uint32) []promise.Promise {
+func (s *Supervisor) granting(v *Violation, arch uint32) (ps []promise.Promise, together bool) {
 	var all []promise.Promise
 	for _, p := range promise.Granting(v.Syscall) {
 		if s.cfg.Promises&promise.Of(p) == 0 {
@@ -294,7 +301,7 @@ func (s *Supervisor) granting(v *Violation, arch uint32) []promise.Promise {
 		}
 	}
 	allows := func(extra promise.Set) bool {
-		pol := &filter.Policy{Promises: s.cfg.Promises | extra, Penalty: filter.ReturnEPERM, PID: uint32(v.PID)}
+		pol := &filter.Policy{Promises: s.cfg.Promises | extra, Penalty: filter.ReturnEPERM, Runtime: s.cfg.Runtime, PID: uint32(v.PID)}
 		ret, err := filter.Evaluate(pol, &filter.Data{Nr: v.Nr, Arch: arch, Args: v.Args})
 		return err == nil && filter.Describe(ret) == "allow"
 	}
@@ -305,16 +312,16 @@ func (s *Supervisor) granting(v *Violation, arch uint32) []promise.Promise {
 		}
 	}
 	if len(enough) > 0 {
-		return enough
+		return enough, false
 	}
 	for i, p := range all {
 		for _, q := range all[i+1:] {
 			if allows(promise.Of(p, q)) {
-				return []promise.Promise{p, q}
+				return []promise.Promise{p, q}, true
 			}
 		}
 	}
-	return all
+	return all, false
 }
 
 // logKeys are the (system call, promise) pairs a violation's lines stand

@@ -17,9 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/vow-sandbox/vow/sandbox"
-	"github.com/vow-sandbox/vow/sandbox/filter"
 	"github.com/vow-sandbox/vow/sandbox/promise"
-	"github.com/vow-sandbox/vow/sandbox/sysno"
 )
 
 // workerEnv marks the re-executed vow that runs the script. Its value is
@@ -152,8 +150,7 @@ func superviseScript(inv *invocation, args []string) int {
 			promises = `"" (none)`
 		}
 		if v := st.violation; v != nil && st.sup.Killed(pid) {
-			set, _ := promise.Parse(st.promises)
-			fmt.Fprintf(os.Stderr, "vow: %s killed by the pledge: %s (SIGSYS)\n", inv.name(), describeViolation(*v, set))
+			fmt.Fprintf(os.Stderr, "vow: %s killed by the pledge: %s (SIGSYS)\n", inv.name(), describeViolation(*v))
 			fmt.Fprintf(os.Stderr, "vow: promises in force: %s\n", promises)
 		} else {
 			fmt.Fprintf(os.Stderr, "vow: %s killed by the pledge: a system call outside its promises (SIGSYS)\n", inv.name())
@@ -270,7 +267,7 @@ func superviseWorker(st *pledgeStatus, pid, fd int, mode sandbox.Mode, promises 
 		return
 	}
 	set, _ := promise.Parse(promises)
-	cfg := sandbox.SupervisorConfig{Promises: set, Mode: mode}
+	cfg := sandbox.SupervisorConfig{Promises: set, Mode: mode, Runtime: true}
 	if mode&sandbox.StderrLogging != 0 {
 		cfg.Log = os.Stderr
 	}
@@ -287,51 +284,27 @@ func superviseWorker(st *pledgeStatus, pid, fd int, mode sandbox.Mode, promises 
 }
 
 // describeViolation names a refused call and the promises that would
-// have allowed it with its arguments, as far as one more promise helps:
+// have allowed it with its arguments (as the supervisor worked them out):
 // "openat (ord=101) needs the promise 'wpath'", "socket (ord=029) needs
-// one of the promises 'inet', 'unix', 'dns', 'anet'".
-func describeViolation(v sandbox.Violation, in promise.Set) string {
+// one of the promises 'inet', 'dns', 'anet'", "openat (ord=101) needs the
+// promises 'wpath' and 'cpath'".
+func describeViolation(v sandbox.Violation) string {
 	name := v.Syscall
 	if name == "" {
 		name = "unknown"
 	}
 	d := fmt.Sprintf("%s (ord=%03x)", promise.Label(name), v.Nr)
-	allows := func(extra promise.Set) bool {
-		a := sysno.Native()
-		if a == nil {
-			return false
-		}
-		pol := &filter.Policy{Promises: in | extra, Penalty: filter.ReturnEPERM, Runtime: true, PID: uint32(v.PID)}
-		ret, err := filter.Evaluate(pol, &filter.Data{Nr: v.Nr, Arch: a.Audit, Args: v.Args})
-		return err == nil && filter.Describe(ret) == "allow"
-	}
-	var enough []promise.Promise
-	for _, p := range v.Promises {
-		if allows(promise.Of(p)) {
-			enough = append(enough, p)
-		}
-	}
-	if len(enough) > 0 {
-		v.Promises = enough
-	} else {
-		// An open that reads, writes and creates needs several.
-		for i, p := range v.Promises {
-			for _, q := range v.Promises[i+1:] {
-				if allows(promise.Of(p, q)) {
-					return fmt.Sprintf("%s needs the promises '%s' and '%s'", d, p, q)
-				}
-			}
-		}
-	}
-	switch len(v.Promises) {
-	case 0:
-		return d + ", which no promise allows"
-	case 1:
-		return fmt.Sprintf("%s needs the promise '%s'", d, v.Promises[0])
-	}
 	names := make([]string, len(v.Promises))
 	for i, p := range v.Promises {
 		names[i] = "'" + p.String() + "'"
+	}
+	switch {
+	case len(names) == 0:
+		return d + ", which no promise allows"
+	case len(names) == 1:
+		return d + " needs the promise " + names[0]
+	case v.Together:
+		return d + " needs the promises " + strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 	}
 	return d + " needs one of the promises " + strings.Join(names, ", ")
 }
