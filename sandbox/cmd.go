@@ -25,14 +25,16 @@ import (
 //
 // Start takes one of two ways, with the same result:
 //
-//   - The direct fork (fork.go), whenever the parent sees the files as the
-//     program will: no Chroot, Dir, UID, GID or Groups, not a set-user-ID
-//     install, and the calling process not pledged. The parent looks the
-//     program up, builds the unveil ruleset and compiles the filter for
-//     the child's pid; the forked child, a copy of the caller with one
-//     thread that runs raw system calls only, applies them to itself and
-//     execve's the program, so the program has the child's pid (which
-//     the pledge filter's self-only kill/tgkill rules name).
+//   - The direct launch (fork.go), whenever the parent sees the files as
+//     the program will: no Chroot, Dir, UID, GID or Groups, not a
+//     set-user-ID install, and the calling process not pledged. The
+//     parent looks the program up, builds the unveil ruleset and
+//     compiles the filter; the child (on x86-64 it shares the caller's
+//     memory, elsewhere it is a forked copy), with one thread that runs
+//     raw system calls only, writes its pid into the filter, applies
+//     everything to itself and execve's the program, so the program has
+//     the child's pid (which the filter's self-only kill/tgkill rules
+//     name).
 //   - Otherwise Start re-executes the running binary (/proc/self/exe) as
 //     a launcher: [Init], called first thing in main, recognises it,
 //     applies the restrictions to its own locked main thread and
@@ -44,15 +46,15 @@ import (
 // niceness, early resource limits, chroot, Dir, looking the program up,
 // capabilities, user and group ids, unveil, late resource limits, then
 // the seccomp filter as the very last step before execve (the direct
-// fork has the parent set the limits on the child with prlimit). A
+// child sets all its limits before the capability drop). A
 // failure in any step stops it before the program runs; Start then
 // returns a *[LaunchError] whose Code is the pledge command's exit status
 // for that step (pledge.md §7.12) and whose message says what failed.
 //
 // Why a launcher at all: chroot, setuid, setgid and resource limits
 // apply to the whole process in Go and would change the caller, and the
-// forked child cannot run Go code; re-executing costs one Go runtime
-// start-up, about a millisecond, which the direct fork saves
+// direct child cannot run Go code; re-executing costs one Go runtime
+// start-up, about a millisecond, which the direct launch saves
 // (docs/benchmarks.md).
 //
 // # Violation logging

@@ -125,15 +125,7 @@ func (o *Options) WantsUnveil() bool {
 	if o.NoUnveil {
 		return false
 	}
-	if len(o.Unveils) > 0 {
-		return true
-	}
-	for _, p := range strings.Fields(o.Promises) {
-		if p == "tmppath" {
-			return true
-		}
-	}
-	return false
+	return len(o.Unveils) > 0 || HasPromise(o.Promises, "tmppath")
 }
 
 // Argv is the argument vector for execve: PROG as typed, then ARGS.
