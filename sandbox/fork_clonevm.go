@@ -10,8 +10,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// On x86-64, in a build without cgo, the direct child shares the parent's memory (CLONE_VM) and
-// runs on a stack of its own, like posix_spawn's child: no copy of the
+// On x86-64, in a build without cgo, the direct child shares the
+// parent's memory (CLONE_VM) and runs on a stack of its own, like
+// posix_spawn's child: no copy of the
 // parent's page tables at the clone, no copy-on-write faults on either
 // side, and nothing to tear down at the child's execve (about 0.6 ms of
 // a launch, docs/benchmarks.md). The parent goes on meanwhile (no
@@ -30,8 +31,8 @@ import (
 // not found, so cgo builds (which vow does not recommend anyway: see
 // README) fork instead.
 
-// cloneStackSize is the child's stack: childMain and the runtime's
-// signal reset need a few kilobytes.
+// cloneStackSize is the child's stack: childEntry and childMain need a
+// few kilobytes.
 const cloneStackSize = 64 << 10
 
 // cloneVM is in fork_clonevm_amd64.s.
