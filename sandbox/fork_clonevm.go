@@ -12,10 +12,9 @@ import (
 
 // On x86-64, in a build without cgo, the direct child shares the
 // parent's memory (CLONE_VM) and runs on a stack of its own, like
-// posix_spawn's child: no copy of the
-// parent's page tables at the clone, no copy-on-write faults on either
-// side, and nothing to tear down at the child's execve (about 0.6 ms of
-// a launch, docs/benchmarks.md). The parent goes on meanwhile (no
+// posix_spawn's child: no copy of the parent's page tables at the clone,
+// no copy-on-write faults on either side, and nothing to tear down at the
+// child's execve (about 0.6 ms of a launch, docs/benchmarks.md). The parent goes on meanwhile (no
 // CLONE_VFORK: the child waits for the parent's go-ahead before its
 // execve). This is safe because the child runs nosplit code only (no
 // stack checks, so the foreign stack is never noticed), writes no
