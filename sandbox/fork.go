@@ -143,17 +143,16 @@ func pidSlots(insns []unix.SockFilter, pid uint32) []int {
 	return slots
 }
 
-// direct reports whether the launch may fork directly.
+// direct reports whether the launch may start a direct child.
 func (s *launchSpec) direct() bool {
-	return forkLaunches && s.preparable() && len(s.Groups) == 0 && closeRangeCloexec()
+	return forkLaunches && s.preparable() && len(s.Groups) == 0 && haveCloseRange()
 }
 
-// closeRangeCloexec reports whether close_range(CLOSE_RANGE_CLOEXEC)
-// works (Linux 5.11): the child marks inherited descriptors with it.
-var closeRangeCloexec = sync.OnceValue(func() bool {
-	// An empty range: nothing changes, but an old kernel says ENOSYS or
-	// EINVAL.
-	return unix.CloseRange(^uint(0)-1, ^uint(0)-1, unix.CLOSE_RANGE_CLOEXEC) == nil
+// haveCloseRange reports whether close_range works (Linux 5.9): the
+// direct child closes the descriptors it does not pass on with it.
+var haveCloseRange = sync.OnceValue(func() bool {
+	// An empty range: nothing is closed, but an old kernel says ENOSYS.
+	return unix.CloseRange(^uint(0)-1, ^uint(0)-1, 0) == nil
 })
 
 // startDirect prepares the launch, forks the child and drives it until
