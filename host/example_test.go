@@ -106,7 +106,7 @@ func ExampleError() {
 		         function hog() local t = {} for i = 1, 1e9 do t[i] = i end end
 		         function ok() return "fine" end`,
 		Memory:      32 << 20,
-		CallTimeout: 200 * time.Millisecond,
+		CallTimeout: time.Second,        // hog reaches Memory well before this, even on a loaded machine
 		Stderr:      &strings.Builder{}, // the Go runtime's out-of-memory report
 	})
 	if err != nil {

@@ -448,33 +448,52 @@ func (c *Cmd) Run() error {
 // with the program, like the launcher does but without one: the program
 // keeps this process's pid, its descriptors (Stdin, Stdout and Stderr,
 // when set, are first duplicated onto 0, 1 and 2) and its place under
-// its parent. This is how `pledge -q` runs (as pledge.com does). Call it
-// from main with no other goroutines at work; it locks the calling
-// goroutine to its thread and turns the garbage collector off.
+// its parent. This is how the pledge command runs PROG, as pledge.com
+// does (unless it supervises: -k with logging). Call it from main with
+// no other goroutines at work; it locks the calling goroutine to its
+// thread and turns the garbage collector off.
 //
 // Exec returns only on failure, with a *[LaunchError]; the process may
 // then already be partly restricted (ids changed, chroot entered,
 // unveiled) and should exit with the error's Code. An execve that fails
 // after the filter is installed (checks just before it passed) is
-// reported on stderr with exit status 127 when the promises allow that;
-// without stdio nothing can be reported and the process ends with
-// SIGSEGV (SIGSYS under a kill penalty). Without logging, Start has the
-// same limit: the launcher then ends that way and Wait reports it. Violation logging
-// needs a supervising parent, so Log (or StderrLogging) is refused;
-// ExtraFiles too.
+// reported on stderr, "NAME: PATH: reason", and the process exits with
+// status 127, whatever the promises: the exec'ing thread ends itself
+// (thread exit is always allowed) and another thread, which has no
+// filter, reports it. ExtraFiles are refused.
+//
+// With Log (or StderrLogging) Exec logs violations as Start does, from
+// a watcher process it starts before restricting anything (watch.go): it
+// shares this process's memory and descriptors until the execve, then
+// keeps the filter's listener and a duplicate of Log, and ends when the
+// program ends. It costs a clone while the program keeps its promises;
+// the first violation starts the Go side that logs it (this binary
+// re-executed, which Init recognises). Log must then be an *os.File, the
+// build x86-64 without cgo, and the process not a set-user-ID install:
+// see [ExecCanLog]. Unlike with Start, the log ends with the program
+// itself, not with the last process using its filter.
 func (c *Cmd) Exec() error {
-	if c.logWriter() != nil {
-		return &LaunchError{Code: pledgecli.ExitPledge, Msg: c.name() + ": violation logging needs a supervising parent: use Start, or leave Log unset", Errno: unix.EINVAL}
+	log := c.logWriter()
+	if log != nil {
+		if why := execLogError(log); why != "" {
+			return &LaunchError{Code: pledgecli.ExitPledge, Msg: c.name() + ": " + why + ": use Start, or leave Log unset", Errno: unix.ENOTSUP}
+		}
 	}
 	if len(c.ExtraFiles) > 0 {
 		return &LaunchError{Code: pledgecli.ExitFailure, Msg: c.name() + ": Exec does not take ExtraFiles (they would land on descriptors the Go runtime uses); use Start", Errno: unix.EINVAL}
 	}
-	spec, err := c.spec(false)
+	spec, err := c.spec(log != nil)
 	if err != nil {
 		return err
 	}
 	runtime.LockOSThread()
 	debug.SetGCPercent(-1)
+	w := newExecWait()
+	if spec.Notify {
+		if le := w.startWatcher(spec, log.(*os.File)); le != nil {
+			return le
+		}
+	}
 	for fd, f := range []*os.File{c.Stdin, c.Stdout, c.Stderr} {
 		if f == nil || int(f.Fd()) == fd {
 			continue
@@ -483,7 +502,7 @@ func (c *Cmd) Exec() error {
 			return &LaunchError{Code: pledgecli.ExitFailure, Msg: fmt.Sprintf("%s: putting %s on descriptor %d: %v", c.name(), f.Name(), fd, err), Errno: errnoOf(err)}
 		}
 	}
-	if le := spec.run(-1); le != nil {
+	if le := spec.run(-1, w); le != nil {
 		return le
 	}
 	return &LaunchError{Code: pledgecli.ExitFailure, Msg: c.name() + ": bug: Exec returned without an error"}

@@ -335,3 +335,18 @@ func TestMissingInit(t *testing.T) {
 		t.Errorf("output %q", out)
 	}
 }
+
+// TestExecLogNeedsFile: Exec's watcher logs to a descriptor, so any
+// other Log is refused before anything is applied.
+func TestExecLogNeedsFile(t *testing.T) {
+	p := "stdio"
+	var buf bytes.Buffer
+	err := (&sandbox.Cmd{Path: "/bin/true", Promises: &p, Log: &buf}).Exec()
+	var le *sandbox.LaunchError
+	if !errors.As(err, &le) || le.Errno != unix.ENOTSUP || !strings.Contains(le.Msg, "not an *os.File") {
+		t.Errorf("Exec with a bytes.Buffer log: %v, want ENOTSUP naming *os.File", err)
+	}
+	if sandbox.ExecCanLog(&buf) {
+		t.Error("ExecCanLog(*bytes.Buffer) = true")
+	}
+}

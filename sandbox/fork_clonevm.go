@@ -35,7 +35,14 @@ import (
 const cloneStackSize = 64 << 10
 
 // cloneVM is in fork_clonevm_amd64.s.
-func cloneVM(flags, stack uintptr, p *forkParams) (pid, errno uintptr)
+func cloneVM(flags, stack uintptr, p unsafe.Pointer, entry uintptr) (pid, errno uintptr)
+
+// The entries of cloneVM's child.
+const (
+	entryChild   = 0 // childEntry(*forkParams)
+	entryWatch   = 1 // watchEntry(*watchParams)
+	entryWatcher = 2 // watcherEntry(*watchParams)
+)
 
 // startChild starts the child on its own stack in this address space.
 func startChild(p *forkParams) (int, syscall.Errno) {
@@ -53,7 +60,7 @@ func startChild(p *forkParams) (int, syscall.Errno) {
 //go:norace
 func cloneChild(p *forkParams, top uintptr) (int, syscall.Errno) {
 	runtimeBeforeFork()
-	pid, e := cloneVM(syscall.CLONE_VM|uintptr(syscall.SIGCHLD), top, p)
+	pid, e := cloneVM(syscall.CLONE_VM|uintptr(syscall.SIGCHLD), top, unsafe.Pointer(p), entryChild)
 	runtimeAfterFork()
 	return int(pid), syscall.Errno(e)
 }
@@ -68,9 +75,21 @@ type sigactionT struct {
 //go:nosplit
 //go:norace
 func childEntry(p *forkParams) {
-	// Every caught signal back to its default action (ignored ones stay
-	// ignored, as execve keeps them), then the mask the program gets.
-	dfl, old := &p.sigDefault, &p.sigOld
+	// Every caught signal back to its default action, then the mask the
+	// program gets.
+	resetHandlers(&p.sigDefault, &p.sigOld)
+	syscall.RawSyscall6(syscall.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&p.sigmask)), 0, 8, 0, 0)
+	childMain(p)
+}
+
+// resetHandlers gives every caught signal its default action (ignored
+// ones stay ignored, as execve keeps them): the parent's handlers are Go
+// code that must not run in a child that shares its memory. dfl is a
+// zeroed sigaction, old scratch space.
+//
+//go:nosplit
+//go:norace
+func resetHandlers(dfl, old *sigactionT) {
 	for sig := uintptr(1); sig <= 64; sig++ {
 		if sig == uintptr(syscall.SIGKILL) || sig == uintptr(syscall.SIGSTOP) {
 			continue
@@ -80,6 +99,4 @@ func childEntry(p *forkParams) {
 			syscall.RawSyscall6(syscall.SYS_RT_SIGACTION, sig, uintptr(unsafe.Pointer(dfl)), 0, 8, 0, 0)
 		}
 	}
-	syscall.RawSyscall6(syscall.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&p.sigmask)), 0, 8, 0, 0)
-	childMain(p)
 }

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -69,6 +70,9 @@ func init() {
 // to this process and execs the program in its place, and never returns.
 // Otherwise it returns at once.
 func Init() {
+	if v, ok := syscall.Getenv(watchEnv); ok {
+		serveWatch(v) // Cmd.Exec's watcher, at its first violation
+	}
 	v, ok := syscall.Getenv(launchEnv)
 	if !ok {
 		return
@@ -114,7 +118,7 @@ func launch(fd int) (le *LaunchError) {
 	if err := cloexecFrom(fd); err != nil {
 		return &LaunchError{Code: pledgecli.ExitCloseFD, Msg: "sandbox: launcher: marking inherited descriptors close-on-exec failed: " + err.Error(), Errno: errnoOf(err)}
 	}
-	return s.run(fd)
+	return s.run(fd, nil)
 }
 
 // cloexecFrom marks every descriptor from first up close-on-exec
@@ -202,9 +206,10 @@ func asLaunchError(err error) *LaunchError {
 
 // run applies the spec to the calling thread and process, in the pledge
 // command's order, and execs the program. sync is the launcher's socket,
-// or -1 for Cmd.Exec. It returns only on a failure before the filter is
+// or -1 for Cmd.Exec; w is Exec's watcher when it logs violations
+// (watch.go). It returns only on a failure before the filter is
 // installed.
-func (s *launchSpec) run(sync int) *LaunchError {
+func (s *launchSpec) run(sync int, w *watchParams) *LaunchError {
 	fail := func(code int, err error, format string, args ...any) *LaunchError {
 		return &LaunchError{Code: code, Msg: s.Name + ": " + fmt.Sprintf(format, args...), Errno: errnoOf(err)}
 	}
@@ -306,6 +311,14 @@ func (s *launchSpec) run(sync int) *LaunchError {
 		return le.withName(s.Name)
 	}
 	x := newExecFailure(sync, s.Name, path)
+	if w != nil && w.middle > 0 {
+		if pl.final != nil {
+			w.setProgram(*pl.final)
+		}
+		if le := w.reap(s.Name); le != nil {
+			return le
+		}
+	}
 	if pl.final == nil {
 		// No pledge: nothing to install. A failing execve can still be
 		// reported normally.
@@ -313,13 +326,18 @@ func (s *launchSpec) run(sync int) *LaunchError {
 			uintptr(unsafe.Pointer(&argv[0])), uintptr(unsafe.Pointer(&envv[0])))
 		return fail(pledgecli.ExitExec, e, "%s: %v", path, e)
 	}
+	if w != nil {
+		go w.reportExecFailure(s.Name, path)
+	}
 	insns := pl.insns
 	fprog := unix.SockFprog{Len: uint16(len(insns)), Filter: &insns[0]}
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return fail(pledgecli.ExitPledge, err, "pledge: setting no_new_privs failed: %v", err)
 	}
 	var flags uintptr
-	if s.Notify {
+	if w != nil && w.middle > 0 {
+		flags = unix.SECCOMP_FILTER_FLAG_NEW_LISTENER
+	} else if s.Notify {
 		flags = unix.SECCOMP_FILTER_FLAG_NEW_LISTENER
 		n, err := unix.FcntlInt(uintptr(sync), unix.F_DUPFD_CLOEXEC, 0)
 		if err != nil {
@@ -334,12 +352,15 @@ func (s *launchSpec) run(sync int) *LaunchError {
 		}
 	}
 	resetSIGSEGV()
-	_, _, e := syscall.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, flags, uintptr(unsafe.Pointer(&fprog)))
+	listener, _, e := syscall.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, flags, uintptr(unsafe.Pointer(&fprog)))
 	runtime.KeepAlive(insns)
 	if e != 0 {
 		return fail(pledgecli.ExitPledge, e, "pledge: installing the seccomp filter failed: %v", e)
 	}
-	if s.Notify {
+	if w != nil {
+		w.setInstalled(listener)
+	}
+	if s.Notify && w == nil {
 		// Wait until the parent holds the listener: until then a
 		// refused call would wait for a supervisor that is not there.
 		// The read may itself be refused (no stdio); the supervisor
@@ -357,6 +378,15 @@ func (s *launchSpec) run(sync int) *LaunchError {
 	}
 	_, _, e = syscall.RawSyscall(unix.SYS_EXECVE, uintptr(unsafe.Pointer(pathp)),
 		uintptr(unsafe.Pointer(&argv[0])), uintptr(unsafe.Pointer(&envv[0])))
+	if w != nil {
+		// reportExecFailure reports it: the filter may refuse this
+		// thread's write and exit_group (and with a watcher a refused
+		// call would wait for it, while it waits for this thread to
+		// exec or end).
+		atomic.StoreUint32(&w.execErr, uint32(e))
+		syscall.RawSyscall(unix.SYS_EXIT, pledgecli.ExitExec, 0, 0)
+		die()
+	}
 	x.report(e)
 	panic("unreachable")
 }

@@ -51,6 +51,7 @@ type runOpts struct {
 	stdin  *os.File
 	extra  []*os.File
 	env    []string
+	pgid   bool // in a process group of its own
 }
 
 // nobodyBin is a copy of the test binary nobody can run.
@@ -110,8 +111,9 @@ func pledge(t *testing.T, o *runOpts, args ...string) result {
 	cmd.ExtraFiles = o.extra
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: o.pgid}
 	if o.nobody {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: testutil.Nobody, Gid: testutil.Nobody, Groups: []uint32{}}}
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: testutil.Nobody, Gid: testutil.Nobody, Groups: []uint32{}}
 		cmd.Dir = "/"
 	}
 	err := cmd.Run()

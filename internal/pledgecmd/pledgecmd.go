@@ -5,21 +5,26 @@
 //
 // The command runs PROG in one of two ways:
 //
-//   - By default violations are logged (pledge.md §0.15): pledge stays as
-//     PROG's parent and supervises its filter. PROG is started by
-//     sandbox.Cmd: a forked child (or, with -c, -u or -g, a re-execution
-//     of this binary) restricts itself and execs PROG, so PROG has the
-//     child's pid, not pledge's.
-//     pledge forwards SIGTERM, SIGHUP, SIGUSR1, SIGUSR2 and SIGALRM to
-//     PROG and ignores SIGINT and SIGQUIT, which a terminal sends to PROG
-//     as well (as system(3) does). When PROG exits, pledge exits with its
-//     status; when a signal kills PROG, pledge kills itself with the same
-//     signal (without dumping core), so a shell reports it the same way
-//     (exit status 128+n, e.g. 159 for SIGSYS).
+//   - In pledge's own place (sandbox.Cmd.Exec), as pledge.com does: pledge
+//     applies everything to itself and execs PROG, which keeps its pid,
+//     status and signals without a middleman. That is -q, and also the
+//     default when this build can log that way (sandbox.ExecCanLog:
+//     x86-64 without cgo) and -k is not given: violations are then
+//     logged (pledge.md §0.15) by a watcher process that pledge clones
+//     before restricting itself and that ends with PROG (sandbox/watch.go).
 //
-//   - With -q nothing watches PROG, so pledge applies everything to itself
-//     and execs PROG in its own place, as pledge.com does: same pid,
-//     status and signals without a middleman.
+//   - Otherwise (-k with logging, other builds) pledge stays as PROG's
+//     parent and supervises its filter. PROG is started by sandbox.Cmd:
+//     a forked child (or, with -c, -u or -g, a re-execution of this
+//     binary) restricts itself and execs PROG, so PROG has the child's
+//     pid, not pledge's. pledge forwards SIGTERM, SIGHUP, SIGUSR1,
+//     SIGUSR2 and SIGALRM to PROG and ignores SIGINT and SIGQUIT, which a
+//     terminal sends to PROG as well (as system(3) does). When PROG
+//     exits, pledge exits with its status; when a signal kills PROG,
+//     pledge kills itself with the same signal (without dumping core), so
+//     a shell reports it the same way (exit status 128+n, e.g. 159 for
+//     SIGSYS, also when the supervisor had to use SIGKILL on a PROG that
+//     catches SIGSYS: the reason -k keeps this way).
 //
 // An unknown promise is refused before anything runs, with exit status 21
 // (pledge.com's "bad promises list"):
@@ -64,19 +69,21 @@ func Run(name string, args []string) int {
 		fmt.Fprintf(os.Stderr, "%s: : %v (-c needs a directory)\n", name, unix.ENOENT)
 		return pledgecli.ExitChdir
 	}
-	cmd, code := command(o)
+	inPlace := o.Quiet || (!o.Kill && sandbox.ExecCanLog(os.Stderr))
+	cmd, code := command(o, inPlace)
 	if cmd == nil {
 		return code
 	}
-	if o.Quiet {
+	if inPlace {
 		return report(cmd.Exec())
 	}
 	return supervise(cmd)
 }
 
-// command builds the sandbox.Cmd for o; a nil Cmd comes with the exit
-// status to return.
-func command(o *pledgecli.Options) (*sandbox.Cmd, int) {
+// command builds the sandbox.Cmd for o, to be run in this process's
+// place (Cmd.Exec) or as a supervised child; a nil Cmd comes with the
+// exit status to return.
+func command(o *pledgecli.Options, inPlace bool) (*sandbox.Cmd, int) {
 	user := o.Promises
 	cmd := &sandbox.Cmd{
 		Name:             o.Name,
@@ -119,7 +126,7 @@ func command(o *pledgecli.Options) (*sandbox.Cmd, int) {
 		}
 		cmd.Rlimits = append(cmd.Rlimits, sandbox.Rlimit{Resource: l.Resource, Cur: l.Soft, Max: l.Hard, Optional: !l.Fatal})
 	}
-	if o.NoNormalize && !o.Quiet {
+	if o.NoNormalize && !inPlace {
 		// PROG inherits this process's descriptors, as with pledge.com
 		// (which execs in place).
 		cmd.ExtraFiles = inheritedFiles()
