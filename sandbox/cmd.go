@@ -486,14 +486,19 @@ func (c *Cmd) Exec() error {
 	if err != nil {
 		return err
 	}
-	runtime.LockOSThread()
-	debug.SetGCPercent(-1)
 	w := newExecWait()
 	if spec.Notify {
 		if le := w.startWatcher(spec, log.(*os.File)); le != nil {
 			return le
 		}
 	}
+	le := c.exec(spec, w)
+	w.abandon()
+	return le
+}
+
+// exec is Exec after the watcher's start: it returns only on failure.
+func (c *Cmd) exec(spec *launchSpec, w *watchParams) *LaunchError {
 	for fd, f := range []*os.File{c.Stdin, c.Stdout, c.Stderr} {
 		if f == nil || int(f.Fd()) == fd {
 			continue
@@ -502,11 +507,24 @@ func (c *Cmd) Exec() error {
 			return &LaunchError{Code: pledgecli.ExitFailure, Msg: fmt.Sprintf("%s: putting %s on descriptor %d: %v", c.name(), f.Name(), fd, err), Errno: errnoOf(err)}
 		}
 	}
+	if spec.preparable() && execInPlaceSupported {
+		stdin := c.Stdin
+		if stdin == nil {
+			stdin = os.Stdin
+		}
+		return spec.execPrepared(w, stdin)
+	}
+	runtime.LockOSThread()
+	debug.SetGCPercent(-1)
+	w.bindThread()
 	if le := spec.run(-1, w); le != nil {
 		return le
 	}
 	return &LaunchError{Code: pledgecli.ExitFailure, Msg: c.name() + ": bug: Exec returned without an error"}
 }
+
+// execInPlaceSupported can be turned off by tests, to take launchSpec.run.
+var execInPlaceSupported = true
 
 // errnoOf returns the errno err wraps, or 0.
 func errnoOf(err error) syscall.Errno {

@@ -65,6 +65,7 @@ const (
 	stepCommit        = 'm' // unveil's companion filter
 	stepExecCheck     = 'k' // execveat(AT_EXECVE_CHECK) of execPaths[index]
 	stepPledge        = 'p' // seccomp(SECCOMP_SET_MODE_FILTER)
+	stepExec          = 'e' // execve without a filter (execInPlace only)
 )
 
 // Linkname'd from package syscall, as its fork code uses them (and as
@@ -273,7 +274,9 @@ func newForkParams(spec *launchSpec, pl *launchPlan, files []*os.File) (*forkPar
 	}
 	if pl.final != nil {
 		var le *LaunchError
-		if p.insns, p.pidSlots, le = compileForChild(spec, pl); le != nil {
+		if pl.insns != nil {
+			p.insns = pl.insns // compiled for the pid it will run as (Cmd.Exec)
+		} else if p.insns, p.pidSlots, le = compileForChild(spec, pl); le != nil {
 			return nil, le
 		}
 		p.fprog = unix.SockFprog{Len: uint16(len(p.insns)), Filter: &p.insns[0]}
@@ -321,8 +324,14 @@ func (l *launcher) stepError(spec *launchSpec, payload []byte) *LaunchError {
 	}
 	e := syscall.Errno(binary.LittleEndian.Uint32(payload[1:]))
 	index := int(binary.LittleEndian.Uint32(payload[5:]))
+	return l.stepFailure(spec, payload[0], e, index)
+}
+
+// stepFailure is the error for a failed step of the direct child (or of
+// execInPlace).
+func (l *launcher) stepFailure(spec *launchSpec, step byte, e syscall.Errno, index int) *LaunchError {
 	le := &LaunchError{Code: pledgecli.ExitFailure, Errno: e}
-	switch payload[0] {
+	switch step {
 	case stepDescriptors:
 		le.Msg = fmt.Sprintf("putting descriptor %d in place: %v", index, e)
 	case stepBounding:
@@ -337,7 +346,7 @@ func (l *launcher) stepError(spec *launchSpec, payload []byte) *LaunchError {
 			name = rlimitNames[index]
 		}
 		le.Msg = fmt.Sprintf("setrlimit(%s): %v", name, e)
-		if payload[0] == stepLimitOptional {
+		if step == stepLimitOptional {
 			return le // printed, without the name, by handshake
 		}
 	case stepNoNewPrivs:
@@ -354,8 +363,10 @@ func (l *launcher) stepError(spec *launchSpec, payload []byte) *LaunchError {
 		le = execCheckError(l.plan.path, l.plan.execPaths[index], e)
 	case stepPledge:
 		le.Code, le.Msg = pledgecli.ExitPledge, "pledge: installing the seccomp filter failed: "+e.Error()
+	case stepExec:
+		le.Code, le.Msg = pledgecli.ExitExec, fmt.Sprintf("%s: %v", l.plan.path, e)
 	default:
-		le.Msg = fmt.Sprintf("bug: unknown step %q failed in the child: %v", payload[0], e)
+		le.Msg = fmt.Sprintf("bug: unknown step %q failed in the child: %v", step, e)
 	}
 	return le.withName(spec.Name)
 }
@@ -425,11 +436,7 @@ func childMain(p *forkParams) {
 	sync = uintptr(p.syncFinal)
 	childWrite(sync, p.hello[:])
 
-	if p.nice {
-		syscall.RawSyscall6(unix.SYS_SETPRIORITY, unix.PRIO_PROCESS, 0, pledgecli.NicePriority, 0, 0, 0)
-		syscall.RawSyscall6(unix.SYS_IOPRIO_SET, 1 /* IOPRIO_WHO_PROCESS */, 0, pledgecli.IOPrioIdle, 0, 0, 0)
-		syscall.RawSyscall6(unix.SYS_SCHED_SETSCHEDULER, 0, unix.SCHED_IDLE, uintptr(unsafe.Pointer(&p.schedParam[0])), 0, 0, 0)
-	}
+	childNice(p)
 	// Resource limits before the capability drop (raising a hard limit
 	// needs CAP_SYS_RESOURCE), clamped to the hard limit when raising it
 	// is refused, as pledgecli.SetLimit does.
@@ -452,47 +459,11 @@ func childMain(p *forkParams) {
 			}
 		}
 	}
-	if p.dropCaps {
-		for i := uintptr(0); ; i++ {
-			_, _, e := syscall.RawSyscall6(unix.SYS_PRCTL, unix.PR_CAPBSET_DROP, i, 0, 0, 0, 0)
-			if e == unix.EINVAL || e == unix.EPERM {
-				break
-			}
-			if e != 0 {
-				childFail(p, stepBounding, e, int(i))
-			}
-		}
-		if _, _, e := syscall.RawSyscall6(unix.SYS_PRCTL, unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0, 0); e != 0 && e != unix.EINVAL {
-			childFail(p, stepAmbient, e, 0)
-		}
-		if _, _, e := syscall.RawSyscall6(unix.SYS_CAPSET, uintptr(unsafe.Pointer(&p.capHdr)), uintptr(unsafe.Pointer(&p.capData[0])), 0, 0, 0, 0); e != 0 {
-			childFail(p, stepCapset, e, 0)
-		}
-	}
-
-	if p.ruleset >= 0 {
-		if _, _, e := syscall.RawSyscall6(unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0); e != 0 {
-			childFail(p, stepNoNewPrivs, e, 0)
-		}
-		if _, _, e := syscall.RawSyscall6(unix.SYS_LANDLOCK_RESTRICT_SELF, uintptr(p.rulesetFinal), 0, 0, 0, 0, 0); e != 0 {
-			childFail(p, stepRestrict, e, 0)
-		}
-		syscall.RawSyscall6(unix.SYS_CLOSE, uintptr(p.rulesetFinal), 0, 0, 0, 0, 0)
-		if _, _, e := syscall.RawSyscall6(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, uintptr(unsafe.Pointer(&p.commit)), 0, 0, 0); e != 0 {
-			childFail(p, stepCommit, e, 0)
-		}
+	if step, e, i := childRestrict(p); e != 0 {
+		childFail(p, step, e, i)
 	}
 	argv := uintptr(unsafe.Pointer(&p.argv[0]))
 	envv := uintptr(unsafe.Pointer(&p.envv[0]))
-	for i := 0; i < len(p.checks); i++ {
-		_, _, e := syscall.RawSyscall6(unix.SYS_EXECVEAT, atFDCWD, uintptr(unsafe.Pointer(p.checks[i])), argv, envv, atExecveCheck, 0)
-		if e == unix.EINVAL {
-			break // no AT_EXECVE_CHECK in this kernel
-		}
-		if e != 0 {
-			childFail(p, stepExecCheck, e, i)
-		}
-	}
 	if len(p.insns) > 0 {
 		pid, _, _ := syscall.RawSyscall6(unix.SYS_GETPID, 0, 0, 0, 0, 0, 0)
 		for i := 0; i < len(p.pidSlots); i++ {
@@ -538,6 +509,71 @@ func childMain(p *forkParams) {
 	p.execFail[5], p.execFail[6], p.execFail[7], p.execFail[8] = byte(e), byte(e>>8), byte(e>>16), byte(e>>24)
 	childWrite(sync, p.execFail)
 	syscall.RawSyscall6(unix.SYS_EXIT_GROUP, 127, 0, 0, 0, 0, 0)
+}
+
+// childNice gives the calling thread the lowest priority (pledge -n).
+//
+//go:nosplit
+//go:norace
+func childNice(p *forkParams) {
+	if p.nice {
+		syscall.RawSyscall6(unix.SYS_SETPRIORITY, unix.PRIO_PROCESS, 0, pledgecli.NicePriority, 0, 0, 0)
+		syscall.RawSyscall6(unix.SYS_IOPRIO_SET, 1 /* IOPRIO_WHO_PROCESS */, 0, pledgecli.IOPrioIdle, 0, 0, 0)
+		syscall.RawSyscall6(unix.SYS_SCHED_SETSCHEDULER, 0, unix.SCHED_IDLE, uintptr(unsafe.Pointer(&p.schedParam[0])), 0, 0, 0)
+	}
+}
+
+// childRestrict drops the capabilities, applies the unveil ruleset with
+// its companion filter and checks that the kernel will execute the
+// program and its interpreters, on the calling thread. It returns the
+// failed step, if any.
+//
+//go:nosplit
+//go:norace
+func childRestrict(p *forkParams) (step byte, errno syscall.Errno, index int) {
+	if p.dropCaps {
+		for i := uintptr(0); ; i++ {
+			_, _, e := syscall.RawSyscall6(unix.SYS_PRCTL, unix.PR_CAPBSET_DROP, i, 0, 0, 0, 0)
+			if e == unix.EINVAL || e == unix.EPERM {
+				break
+			}
+			if e != 0 {
+				return stepBounding, e, int(i)
+			}
+		}
+		if _, _, e := syscall.RawSyscall6(unix.SYS_PRCTL, unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0, 0); e != 0 && e != unix.EINVAL {
+			return stepAmbient, e, 0
+		}
+		if _, _, e := syscall.RawSyscall6(unix.SYS_CAPSET, uintptr(unsafe.Pointer(&p.capHdr)), uintptr(unsafe.Pointer(&p.capData[0])), 0, 0, 0, 0); e != 0 {
+			return stepCapset, e, 0
+		}
+	}
+
+	if p.ruleset >= 0 {
+		if _, _, e := syscall.RawSyscall6(unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0); e != 0 {
+			return stepNoNewPrivs, e, 0
+		}
+		if _, _, e := syscall.RawSyscall6(unix.SYS_LANDLOCK_RESTRICT_SELF, uintptr(p.rulesetFinal), 0, 0, 0, 0, 0); e != 0 {
+			return stepRestrict, e, 0
+		}
+		syscall.RawSyscall6(unix.SYS_CLOSE, uintptr(p.rulesetFinal), 0, 0, 0, 0, 0)
+		p.rulesetFinal = -1
+		if _, _, e := syscall.RawSyscall6(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, uintptr(unsafe.Pointer(&p.commit)), 0, 0, 0); e != 0 {
+			return stepCommit, e, 0
+		}
+	}
+	argv := uintptr(unsafe.Pointer(&p.argv[0]))
+	envv := uintptr(unsafe.Pointer(&p.envv[0]))
+	for i := 0; i < len(p.checks); i++ {
+		_, _, e := syscall.RawSyscall6(unix.SYS_EXECVEAT, atFDCWD, uintptr(unsafe.Pointer(p.checks[i])), argv, envv, atExecveCheck, 0)
+		if e == unix.EINVAL {
+			break // no AT_EXECVE_CHECK in this kernel
+		}
+		if e != 0 {
+			return stepExecCheck, e, i
+		}
+	}
+	return 0, 0, 0
 }
 
 // childMove moves descriptor from to to (close-on-exec).

@@ -307,8 +307,13 @@ func (s *launchSpec) run(sync int, w *watchParams) *LaunchError {
 	if err != nil {
 		return fail(pledgecli.ExitExec, unix.EINVAL, "an environment entry contains a NUL byte")
 	}
-	if le := execCheck(path, pl.execPaths, argv, envv); le != nil {
-		return le.withName(s.Name)
+	// Exec reports a failed execve properly even after the filter
+	// (reportExecFailure), so it checks only where Landlock may refuse
+	// the execve: the message then names the file and suggests an unveil.
+	if w == nil || pl.rs != nil {
+		if le := execCheck(path, pl.execPaths, argv, envv); le != nil {
+			return le.withName(s.Name)
+		}
 	}
 	x := newExecFailure(sync, s.Name, path)
 	if w != nil && w.middle > 0 {

@@ -129,15 +129,27 @@ func execLogError(log io.Writer) string {
 	return ""
 }
 
-// newExecWait makes the calling thread's clear_child_tid point at the
-// execWord of a new watchParams: the kernel zeroes it and wakes its
-// waiters when this thread execs or ends. The calling goroutine must be
-// locked to the thread that will exec.
+// newExecWait returns the parameters Exec shares with reportExecFailure
+// and its watcher.
 func newExecWait() *watchParams {
 	w := &watchParams{execWord: 1, pidfd: -1, exe: -1, log: -1, middle: -1}
 	watches.Store(w)
-	syscall.RawSyscall(unix.SYS_SET_TID_ADDRESS, uintptr(unsafe.Pointer(&w.execWord)), 0, 0)
 	return w
+}
+
+// bindThread makes the calling thread's clear_child_tid point at
+// execWord: the kernel zeroes it and wakes its waiters when this thread
+// execs or ends. The calling goroutine must be locked to the thread that
+// will exec (launchSpec.run; execInPlace does this itself).
+func (w *watchParams) bindThread() {
+	syscall.RawSyscall(unix.SYS_SET_TID_ADDRESS, uintptr(unsafe.Pointer(&w.execWord)), 0, 0)
+}
+
+// abandon tells the watcher and reportExecFailure that the launch failed
+// before the filter was installed: both end.
+func (w *watchParams) abandon() {
+	atomic.StoreUint32(&w.execWord, 0)
+	syscall.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&w.execWord)), futexWake, 1<<30, 0, 0, 0)
 }
 
 // startWatcher prepares the watcher for a launch of spec that logs to
