@@ -60,7 +60,7 @@ func (s *launchSpec) execPrepared(w *watchParams, stdin *os.File) *LaunchError {
 			}
 		}
 	}
-	p, err := newForkParams(s, pl, nil)
+	p, err := newForkParams(s, pl, nil, false)
 	if err != nil {
 		return asLaunchError(err)
 	}

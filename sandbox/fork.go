@@ -178,7 +178,7 @@ func startDirect(spec *launchSpec, files []*os.File, log io.Writer) (l *launcher
 	if pl.rs != nil {
 		defer pl.rs.Close()
 	}
-	p, err := newForkParams(spec, pl, files)
+	p, err := newForkParams(spec, pl, files, true)
 	if err != nil {
 		return nil, err
 	}
@@ -229,8 +229,9 @@ func compileForChild(spec *launchSpec, pl *launchPlan) ([]unix.SockFilter, []int
 	return fp.Insns, pidSlots(fp.Insns, pidPlaceholder), nil
 }
 
-// newForkParams lays out what the child needs.
-func newForkParams(spec *launchSpec, pl *launchPlan, files []*os.File) (*forkParams, error) {
+// newForkParams lays out what the child needs (child), or what
+// execInPlace needs (not child: no stack of its own).
+func newForkParams(spec *launchSpec, pl *launchPlan, files []*os.File, child bool) (*forkParams, error) {
 	fail := func(what string) error {
 		return &LaunchError{Code: pledgecli.ExitExec, Msg: spec.Name + ": " + what + " contains a NUL byte", Errno: unix.EINVAL}
 	}
@@ -281,7 +282,7 @@ func newForkParams(spec *launchSpec, pl *launchPlan, files []*os.File) (*forkPar
 		}
 		p.fprog = unix.SockFprog{Len: uint16(len(p.insns)), Filter: &p.insns[0]}
 	}
-	if cloneStackSize > 0 {
+	if cloneStackSize > 0 && child {
 		p.stack = make([]byte, cloneStackSize)
 	}
 	p.capHdr.Version = unix.LINUX_CAPABILITY_VERSION_3

@@ -237,13 +237,16 @@ const binprmBufSize = 256
 // that cannot be opened or read is KindStatic, as in pledge.com.
 func Classify(path string) Image {
 	im := Image{Path: path, Kind: KindStatic}
-	f, err := os.Open(path)
+	// Not os.Open: the first os.File of a regular file sets up the
+	// runtime's network poller (three system calls) for nothing.
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return im
 	}
-	defer f.Close()
+	f := fdReader(fd)
+	defer unix.Close(fd)
 	buf := make([]byte, binprmBufSize)
-	n, _ := io.ReadFull(f, buf)
+	n, _ := f.ReadAt(buf, 0)
 	buf = buf[:n]
 	if bytes.HasPrefix(buf, []byte("#!")) {
 		if interp, arg, ok := parseShebang(buf); ok {
@@ -262,6 +265,28 @@ func Classify(path string) Image {
 	}
 	classifyELF(f, buf[:64], &im)
 	return im
+}
+
+// fdReader reads a file descriptor at offsets (pread).
+type fdReader int
+
+// ReadAt is io.ReaderAt's.
+func (f fdReader) ReadAt(b []byte, off int64) (int, error) {
+	n := 0
+	for n < len(b) {
+		m, err := unix.Pread(int(f), b[n:], off+int64(n))
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return n, err
+		}
+		if m == 0 {
+			return n, io.EOF
+		}
+		n += m
+	}
+	return n, nil
 }
 
 // parseShebang splits a "#!" line as the kernel's binfmt_script does: the
