@@ -108,9 +108,10 @@ var watches atomic.Pointer[watchParams]
 
 // ExecCanLog reports whether [Cmd.Exec] can log violations to log here:
 // log must be an *os.File, the build x86-64 without cgo, and the
-// process not a set-user-ID or set-group-ID install (the watcher would
-// keep the owner's privileges). Otherwise use Start, which supervises
-// from the parent.
+// process neither a set-user-ID or set-group-ID install (the watcher
+// would keep the owner's privileges) nor process 1 (of its pid
+// namespace: the orphaned watcher would become the program's child).
+// Otherwise use Start, which supervises from the parent.
 func ExecCanLog(log io.Writer) bool {
 	return execLogError(log) == ""
 }
@@ -125,6 +126,12 @@ func execLogError(log io.Writer) string {
 	}
 	if pledgecli.CurrentCreds().SetuidInstall() {
 		return "Exec does not log violations in a set-user-ID or set-group-ID install"
+	}
+	if os.Getpid() == 1 {
+		// Orphans go to process 1: the watcher would become the
+		// program's child, and a program that waits for all its
+		// children would wait for it, which waits for the program.
+		return "Exec does not log violations in process 1 (the watcher would become the program's child)"
 	}
 	return ""
 }

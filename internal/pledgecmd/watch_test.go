@@ -1,8 +1,10 @@
 package pledgecmd_test
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
@@ -78,5 +80,35 @@ func TestWatcherNotAChild(t *testing.T) {
 				t.Errorf("exit %d, children %q (want none), stderr %q", r.code, r.stdout, r.stderr)
 			}
 		})
+	}
+}
+
+// TestWatcherPID1: as process 1 of a pid namespace (a container without
+// an init), pledge supervises PROG as its parent instead of execing it in
+// its place: process 1 inherits every orphan, so the watcher would become
+// PROG's child, and a PROG that waits for all its children
+// (waitpid(-1, …) until ECHILD) would wait for the watcher, which waits
+// for PROG.
+func TestWatcherPID1(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for unshare --pid")
+	}
+	unshare, err := exec.LookPath("unshare")
+	if err != nil {
+		t.Skip("needs unshare(1) (util-linux)")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, unshare, "--pid", "--fork", testBinary(t, false),
+		"-V", "-p", "stdio rpath proc exec", "/bin/sh", "-c", "/bin/true & wait; echo $$ done")
+	cmd.Env = append(os.Environ(), mainEnv+"=pledge")
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("pledge as process 1 did not finish: %q", out)
+	}
+	// The shell is pledge's child, not process 1 in pledge's place.
+	f := strings.Fields(string(out))
+	if err != nil || len(f) != 2 || f[0] == "1" || f[1] != "done" {
+		t.Errorf("%v, output %q; want \"PID done\" from a shell that is not process 1", err, out)
 	}
 }
