@@ -106,6 +106,9 @@ func TestWatcherPID1(t *testing.T) {
 	if ctx.Err() != nil {
 		t.Fatalf("pledge as process 1 did not finish: %q", out)
 	}
+	if err != nil && strings.HasPrefix(string(out), "unshare:") {
+		t.Skipf("unshare(1) cannot make a pid namespace here: %s", out)
+	}
 	// The shell is pledge's child, not process 1 in pledge's place.
 	f := strings.Fields(string(out))
 	if err != nil || len(f) != 2 || f[0] == "1" || f[1] != "done" {
