@@ -32,7 +32,7 @@ const (
 
 // Label names a place in a program being built. The zero Label means "the
 // next instruction".
-type Label struct{ id int }
+type Label struct{ id int32 }
 
 // Next is the zero Label: a jump to Next falls through.
 var Next Label
@@ -43,27 +43,48 @@ func (l Label) IsNext() bool { return l.id == 0 }
 // Builder assembles a program from instructions whose jumps name labels.
 // Jumps may only go forward, as in every classic BPF program.
 type Builder struct {
-	insns []pending
-	marks []int    // label id -> index of the instruction it marks, -1 if none
-	names []string // label id -> name
+	insns    []pending
+	comments []comment // the non-empty comments, in instruction order
+	marks    []int     // label id -> index of the instruction it marks, -1 if none
+	names    []string  // label id -> name; labels past its end have none
 }
 
 type pending struct {
-	ins     unix.SockFilter
-	jt, jf  Label // conditional jumps
-	ja      Label // BPF_JA
-	comment string
+	ins    unix.SockFilter
+	jt, jf Label // conditional jumps
+	ja     Label // BPF_JA
+}
+
+// comment is the comment of instruction at, kept apart from the
+// instructions, most of which have none.
+type comment struct {
+	at   int
+	text string
 }
 
 // NewLabel returns a fresh label; name is shown in listings (it may be
 // empty, then the label gets a number).
 func (b *Builder) NewLabel(name string) Label {
-	if b.names == nil {
-		b.names, b.marks = []string{""}, []int{-1} // id 0 is Next
+	if b.marks == nil {
+		b.marks = append(make([]int, 0, 16), -1) // id 0 is Next
 	}
-	b.names = append(b.names, name)
 	b.marks = append(b.marks, -1)
-	return Label{len(b.names) - 1}
+	id := len(b.marks) - 1
+	if name != "" {
+		for len(b.names) < id {
+			b.names = append(b.names, "")
+		}
+		b.names = append(b.names, name)
+	}
+	return Label{int32(id)}
+}
+
+// name returns the name of label id ("" for none).
+func (b *Builder) name(id int32) string {
+	if int(id) < len(b.names) {
+		return b.names[id]
+	}
+	return ""
 }
 
 // Mark places l at the next instruction to be added.
@@ -83,31 +104,48 @@ func (b *Builder) Grow(n int) {
 	b.insns = append(make([]pending, 0, len(b.insns)+n), b.insns...)
 }
 
-func (b *Builder) add(p pending) { b.insns = append(b.insns, p) }
+// GrowLabels makes room for n more labels.
+func (b *Builder) GrowLabels(n int) {
+	if b.marks == nil {
+		b.marks = append(make([]int, 0, 1+n), -1) // id 0 is Next
+		return
+	}
+	b.marks = append(make([]int, 0, len(b.marks)+n), b.marks...)
+}
+
+func (b *Builder) add(p pending, c string) {
+	if c != "" {
+		if b.comments == nil {
+			b.comments = make([]comment, 0, 16) // one allocation when few
+		}
+		b.comments = append(b.comments, comment{len(b.insns), c})
+	}
+	b.insns = append(b.insns, p)
+}
 
 // LoadAbs loads the 32-bit word at offset off of the input into A.
 func (b *Builder) LoadAbs(off uint32, comment string) {
-	b.add(pending{ins: unix.SockFilter{Code: unix.BPF_LD | unix.BPF_W | unix.BPF_ABS, K: off}, comment: comment})
+	b.add(pending{ins: unix.SockFilter{Code: unix.BPF_LD | unix.BPF_W | unix.BPF_ABS, K: off}}, comment)
 }
 
 // And sets A to A & k.
 func (b *Builder) And(k uint32, comment string) {
-	b.add(pending{ins: unix.SockFilter{Code: unix.BPF_ALU | unix.BPF_AND | unix.BPF_K, K: k}, comment: comment})
+	b.add(pending{ins: unix.SockFilter{Code: unix.BPF_ALU | unix.BPF_AND | unix.BPF_K, K: k}}, comment)
 }
 
 // JumpIf jumps to jt when A cond k holds, else to jf.
 func (b *Builder) JumpIf(cond Cond, k uint32, jt, jf Label, comment string) {
-	b.add(pending{ins: unix.SockFilter{Code: unix.BPF_JMP | uint16(cond) | unix.BPF_K, K: k}, jt: jt, jf: jf, comment: comment})
+	b.add(pending{ins: unix.SockFilter{Code: unix.BPF_JMP | uint16(cond) | unix.BPF_K, K: k}, jt: jt, jf: jf}, comment)
 }
 
 // Jump jumps to l unconditionally.
 func (b *Builder) Jump(l Label, comment string) {
-	b.add(pending{ins: unix.SockFilter{Code: unix.BPF_JMP | unix.BPF_JA}, ja: l, comment: comment})
+	b.add(pending{ins: unix.SockFilter{Code: unix.BPF_JMP | unix.BPF_JA}, ja: l}, comment)
 }
 
 // Ret returns k.
 func (b *Builder) Ret(k uint32, comment string) {
-	b.add(pending{ins: unix.SockFilter{Code: unix.BPF_RET | unix.BPF_K, K: k}, comment: comment})
+	b.add(pending{ins: unix.SockFilter{Code: unix.BPF_RET | unix.BPF_K, K: k}}, comment)
 }
 
 // Program is an assembled program with its listing annotations.
@@ -128,34 +166,35 @@ var ErrTooLong = errors.New("bpf: program longer than the kernel's 4096 instruct
 func (b *Builder) Assemble() (*Program, error) {
 	n := len(b.insns)
 	for _, in := range b.insns {
-		for _, l := range []Label{in.jt, in.jf, in.ja} {
+		for _, l := range [...]Label{in.jt, in.jf, in.ja} {
 			if !l.IsNext() && b.marks[l.id] < 0 {
-				return nil, fmt.Errorf("bug: bpf label %q used but never marked", b.names[l.id])
+				return nil, fmt.Errorf("bug: bpf label %q used but never marked", b.name(l.id))
 			}
 		}
 	}
-	// long[i] = how many trampolines follow instruction i (0, 1 or 2).
-	long := make([]int, n)
+	// pos[i] is the position of instruction i and pos[n] the end. It
+	// stays nil, every instruction at its index, unless some jump needs a
+	// trampoline (most programs have none). long[i] is how many
+	// trampolines follow instruction i (0, 1 or 2).
 	var pos []int
+	var long []uint8
 	for {
-		// Layout: position of each original instruction.
-		pos = make([]int, n+1)
-		p := 0
-		for i := 0; i < n; i++ {
-			pos[i] = p
-			p += 1 + long[i]
-		}
-		pos[n] = p
 		changed := false
 		for i, in := range b.insns {
 			if in.ins.Code&0x07 != unix.BPF_JMP || in.ins.Code&0xf0 == unix.BPF_JA {
 				continue
 			}
-			need := 0
-			for _, l := range []Label{in.jt, in.jf} {
-				if d := b.target(l, i, pos) - (pos[i] + 1); d > 255 {
+			need := uint8(0)
+			for _, l := range [...]Label{in.jt, in.jf} {
+				if d := b.target(l, i, pos) - (at(pos, i) + 1); d > 255 {
 					need++
 				}
+			}
+			if need == 0 {
+				continue
+			}
+			if long == nil {
+				long = make([]uint8, n)
 			}
 			if need > long[i] {
 				long[i] = need
@@ -165,14 +204,20 @@ func (b *Builder) Assemble() (*Program, error) {
 		if !changed {
 			break
 		}
+		if pos == nil {
+			pos = make([]int, n+1)
+		}
+		p := 0
+		for i := 0; i < n; i++ {
+			pos[i] = p
+			p += 1 + int(long[i])
+		}
+		pos[n] = p
 	}
-	prog := &Program{Labels: map[int]string{}, Insns: make([]unix.SockFilter, 0, pos[n]), Comments: make([]string, 0, pos[n])}
-	emit := func(f unix.SockFilter, c string) {
-		prog.Insns = append(prog.Insns, f)
-		prog.Comments = append(prog.Comments, c)
-	}
+	end := at(pos, n)
+	prog := &Program{Labels: map[int]string{}, Insns: make([]unix.SockFilter, end), Comments: make([]string, end)}
 	for i, in := range b.insns {
-		here := pos[i]
+		here := at(pos, i)
 		f := in.ins
 		switch {
 		case f.Code&0x07 == unix.BPF_JMP && f.Code&0xf0 == unix.BPF_JA:
@@ -181,11 +226,9 @@ func (b *Builder) Assemble() (*Program, error) {
 				return nil, fmt.Errorf("bug: bpf backward jump at %d", i)
 			}
 			f.K = uint32(t - here - 1)
-			emit(f, in.comment)
 		case f.Code&0x07 == unix.BPF_JMP:
 			tramp := here + 1 // next free trampoline slot
-			var ts []int
-			for j, l := range []Label{in.jt, in.jf} {
+			for j, l := range [...]Label{in.jt, in.jf} {
 				t := b.target(l, i, pos)
 				d := t - (here + 1)
 				if d < 0 {
@@ -193,8 +236,9 @@ func (b *Builder) Assemble() (*Program, error) {
 				}
 				if d > 255 {
 					d = tramp - (here + 1)
+					prog.Insns[tramp] = unix.SockFilter{Code: unix.BPF_JMP | unix.BPF_JA, K: uint32(t - tramp - 1)}
+					prog.Comments[tramp] = "long jump"
 					tramp++
-					ts = append(ts, t)
 				}
 				if j == 0 {
 					f.Jt = uint8(d)
@@ -202,18 +246,15 @@ func (b *Builder) Assemble() (*Program, error) {
 					f.Jf = uint8(d)
 				}
 			}
-			emit(f, in.comment)
-			for k, t := range ts {
-				at := here + 1 + k
-				emit(unix.SockFilter{Code: unix.BPF_JMP | unix.BPF_JA, K: uint32(t - at - 1)}, "long jump")
-			}
-		default:
-			emit(f, in.comment)
 		}
+		prog.Insns[here] = f
 	}
-	for id, idx := range b.marks {
-		if name := b.names[id]; name != "" && idx >= 0 && idx < n {
-			prog.Labels[pos[idx]] = name
+	for _, c := range b.comments {
+		prog.Comments[at(pos, c.at)] = c.text
+	}
+	for id, name := range b.names {
+		if idx := b.marks[id]; name != "" && idx >= 0 && idx < n {
+			prog.Labels[at(pos, idx)] = name
 		}
 	}
 	if len(prog.Insns) > MaxInstructions {
@@ -222,10 +263,18 @@ func (b *Builder) Assemble() (*Program, error) {
 	return prog, nil
 }
 
+// at returns the position of instruction i in the layout pos (nil: i).
+func at(pos []int, i int) int {
+	if pos == nil {
+		return i
+	}
+	return pos[i]
+}
+
 // target returns the position a label refers to, from instruction i.
 func (b *Builder) target(l Label, i int, pos []int) int {
 	if l.IsNext() {
-		return pos[i+1] // fall through to the next original instruction
+		return at(pos, i+1) // fall through to the next original instruction
 	}
-	return pos[b.marks[l.id]]
+	return at(pos, b.marks[l.id])
 }

@@ -12,59 +12,76 @@ import (
 
 // verdict is what the program decides for one system call number.
 type verdict struct {
-	ret   uint32       // constant verdict, when !check
+	ret   uint32       // constant verdict, when !check; else the deny action
 	check bool         // arguments decide: rule, then allow, else deny
 	rule  promise.Rule // the merged rule when check
-	name  string       // system call name ("" for a number that is none)
-	from  []string     // promises granting it
+}
+
+// planner decides the verdict of each number for one policy.
+type planner struct {
+	ix       *archIndex
+	deny     uint32
+	granted  uint32 // the sources the policy grants
+	below    uint32 // the sources granted beneath, when beneath
+	beneath  bool
+	softExit bool // exit_group fails with EPERM (empty promises)
+}
+
+func (p *Policy) planner(a *sysno.Arch) (planner, error) {
+	deny, err := p.DenyAction()
+	if err != nil {
+		return planner{}, err
+	}
+	pl := planner{ix: indexFor(a), deny: deny, granted: p.sources(), softExit: p.Promises.Empty() && !p.Runtime}
+	if p.Beneath != nil {
+		pl.beneath = true
+		pl.below = (&Policy{Promises: *p.Beneath, Runtime: true}).sources()
+	}
+	return pl, nil
+}
+
+// decide returns the verdict of number nr (below firstUnknown) and, for
+// listings, the sources granting it or why the pre-filter forces it.
+func (pl *planner) decide(nr uint32) (v verdict, srcs uint32, why string) {
+	n := &pl.ix.nrs[nr]
+	switch {
+	case n.forced == forcedENOSYS:
+		return verdict{ret: retENOSYS}, 0, "forced ENOSYS"
+	case n.forced == forcedExitGroup && pl.softExit:
+		return verdict{ret: retEPERM}, 0, "empty promises: soft EPERM"
+	}
+	if !pl.beneath { // merge's answers for most numbers, without the call
+		switch srcs := pl.granted & n.all; {
+		case srcs == 0:
+			return verdict{ret: pl.deny}, 0, ""
+		case srcs&n.free != 0:
+			return verdict{ret: retAllow}, srcs, ""
+		}
+	}
+	m, srcs := pl.ix.merge(nr, pl.granted)
+	if pl.beneath {
+		m = deferTo(m, pl.ix, nr, pl.below)
+	}
+	switch {
+	case !m.ok:
+		return verdict{ret: pl.deny}, srcs, ""
+	case m.rule == nil:
+		return verdict{ret: retAllow}, srcs, ""
+	}
+	return verdict{ret: pl.deny, check: true, rule: m.rule}, srcs, ""
 }
 
 // plan computes the verdict of every number below firstUnknown.
-func (p *Policy) plan(a *sysno.Arch, annotate bool) ([]verdict, uint32, error) {
-	deny, err := p.DenyAction()
+func (p *Policy) plan(a *sysno.Arch) ([]verdict, uint32, error) {
+	pl, err := p.planner(a)
 	if err != nil {
 		return nil, 0, err
 	}
-	ix := indexFor(a)
-	granted := p.sources()
-	var below uint32
-	if p.Beneath != nil {
-		below = (&Policy{Promises: *p.Beneath, Runtime: true}).sources()
-	}
 	vs := make([]verdict, firstUnknown)
 	for nr := range vs {
-		v := &vs[nr]
-		v.ret = deny
-		m, srcs := ix.merge(uint32(nr), granted)
-		if p.Beneath != nil {
-			m = deferTo(m, ix, uint32(nr), below)
-		}
-		if annotate {
-			v.name = a.SyscallName(uint32(nr))
-			if srcs != 0 {
-				v.from = sourceNames(srcs)
-			}
-		}
-		switch {
-		case !m.ok:
-		case m.rule == nil:
-			v.ret = retAllow
-		default:
-			v.check, v.rule = true, m.rule
-			v.name = a.SyscallName(uint32(nr))
-		}
+		vs[nr], _, _ = pl.decide(uint32(nr))
 	}
-	if p.Promises.Empty() && !p.Runtime {
-		if nr, ok := a.Number("exit_group"); ok {
-			vs[nr] = verdict{ret: retEPERM, name: "exit_group", from: []string{"empty promises: soft EPERM"}}
-		}
-	}
-	for _, n := range enosysCalls {
-		if nr, ok := a.Number(n); ok {
-			vs[nr] = verdict{ret: retENOSYS, name: n, from: []string{"forced ENOSYS"}}
-		}
-	}
-	return vs, deny, nil
+	return vs, pl.deny, nil
 }
 
 // deferTo lets through, in a filter installed on top of a supervised one,
@@ -83,43 +100,72 @@ func deferTo(m merged, ix *archIndex, nr uint32, below uint32) merged {
 	return merged{ok: true, rule: promise.Or{m.rule, promise.Not{Rule: b.rule}}}
 }
 
-// segment is a range of numbers [lo, hi] with one verdict.
-type segment struct {
-	lo, hi uint32
-	v      verdict
-	names  []string
-	mixed  bool // the numbers are granted by different promises
-}
-
-func segments(vs []verdict, annotate bool) []segment {
-	segs := make([]segment, 0, 256)
-	for nr, v := range vs {
-		n := len(segs)
-		if n > 0 && !v.check && !segs[n-1].v.check && segs[n-1].v.ret == v.ret {
-			segs[n-1].hi = uint32(nr)
-			if !slices.Equal(segs[n-1].v.from, v.from) {
-				segs[n-1].mixed = true
+// segments splits the numbers into segments, ranges with one verdict: an
+// argument-checked call alone, a run of numbers with the same constant
+// verdict, and everything from firstUnknown up. It returns the first
+// number of each, ascending (the code for a segment decides its verdict
+// again), and how many check arguments; with annotate also a note for
+// each.
+func (pl *planner) segments(annotate bool) (los []uint32, notes []segNote, checked int) {
+	los = make([]uint32, 0, 160) // 100-140 for the usual sets
+	if annotate {
+		notes = make([]segNote, 0, cap(los))
+	}
+	var last verdict // of the last segment
+	for nr := uint32(0); nr < firstUnknown; nr++ {
+		v, srcs, why := pl.decide(nr)
+		var name string
+		var from []string
+		if annotate {
+			name = pl.ix.arch.SyscallName(nr)
+			switch {
+			case why != "":
+				from = []string{why}
+			case srcs != 0:
+				from = sourceNames(srcs)
 			}
-			if v.name != "" && annotate {
-				segs[n-1].names = append(segs[n-1].names, v.name)
+		}
+		if len(los) > 0 && !v.check && !last.check && last.ret == v.ret {
+			if annotate {
+				note := &notes[len(notes)-1]
+				if !slices.Equal(note.from, from) {
+					note.mixed = true
+				}
+				if name != "" {
+					note.names = append(note.names, name)
+				}
 			}
 			continue
 		}
-		s := segment{lo: uint32(nr), hi: uint32(nr), v: v}
-		if v.name != "" && annotate {
-			s.names = append(make([]string, 0, 4), v.name)
+		los, last = append(los, nr), v
+		if v.check {
+			checked++
 		}
-		segs = append(segs, s)
+		if annotate {
+			note := segNote{name: name, from: from}
+			if name != "" {
+				note.names = append(make([]string, 0, 4), name)
+			}
+			notes = append(notes, note)
+		}
 	}
 	// Everything from firstUnknown up — later system calls, x32 numbers,
 	// -1 — is ENOSYS.
-	n := len(segs)
-	if segs[n-1].v.ret == retENOSYS && !segs[n-1].v.check {
-		segs[n-1].hi = ^uint32(0)
-	} else {
-		segs = append(segs, segment{lo: firstUnknown, hi: ^uint32(0), v: verdict{ret: retENOSYS}})
+	if last.ret != retENOSYS || last.check {
+		los = append(los, firstUnknown)
+		if annotate {
+			notes = append(notes, segNote{})
+		}
 	}
-	return segs
+	return los, notes, checked
+}
+
+// segNote tells, for listings, what a segment holds.
+type segNote struct {
+	name  string   // the system call of the first number ("" for none)
+	from  []string // what grants the first number
+	names []string // the system calls in the segment
+	mixed bool     // the numbers are granted by different promises
 }
 
 // Compile returns the seccomp program for p: the architecture check, then
@@ -135,20 +181,25 @@ func compile(p *Policy, annotate bool) (*bpf.Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	vs, _, err := p.plan(a, annotate)
+	pl, err := p.planner(a)
 	if err != nil {
 		return nil, err
 	}
-	c := &codegen{pid: p.pid(), annotate: annotate}
+	los, notes, checked := pl.segments(annotate)
+	c := &codegen{p: p, pl: pl, annotate: annotate}
 	b := &c.b
-	b.Grow(1024)
+	// The search takes two instructions and a label per segment, a
+	// checked call's rule about 8 instructions and 5 labels (17 and 9 at
+	// most with the table now): room enough that nothing is reallocated.
+	b.Grow(2*len(los) + 16*checked + 8)
+	b.GrowLabels(len(los) + 9*checked + 8)
 	b.LoadAbs(offArch, "arch")
 	native := b.NewLabel("")
-	b.JumpIf(bpf.JEQ, a.Audit, native, bpf.Next, "AUDIT_ARCH_"+strings.ToUpper(a.Kernel))
+	b.JumpIf(bpf.JEQ, a.Audit, native, bpf.Next, pl.ix.audit)
 	b.Ret(retForeign, "foreign architecture: kill-process")
 	b.Mark(native)
 	b.LoadAbs(offNr, "syscall number")
-	c.tree(segments(vs, annotate))
+	c.tree(los, ^uint32(0), notes)
 	prog, err := b.Assemble()
 	if err != nil {
 		return prog, fmt.Errorf("filter: compiling %q: %w", p.Promises, err)
@@ -159,62 +210,88 @@ func compile(p *Policy, annotate bool) (*bpf.Program, error) {
 // codegen emits rules and searches into a bpf.Builder.
 type codegen struct {
 	b        bpf.Builder
-	pid      uint32
-	annotate bool // write comments (costs most of the compile time)
+	p        *Policy
+	pl       planner // deciding the segments' verdicts
+	pid      uint32  // p.pid(), once a rule needed it
+	annotate bool    // write comments (costs most of the compile time)
 }
 
-// tree emits a binary search over segs whose leaves are the verdicts.
-func (c *codegen) tree(segs []segment) {
-	if len(segs) == 1 {
-		c.leaf(segs[0])
+// selfPID returns the process id the self-only rules compare with.
+func (c *codegen) selfPID() uint32 {
+	if c.pid == 0 {
+		c.pid = c.p.pid()
+	}
+	return c.pid
+}
+
+// tree emits a binary search over the segments starting at los, the last
+// ending at hi, whose leaves are the verdicts; notes, when annotating, are
+// the segments' notes.
+func (c *codegen) tree(los []uint32, hi uint32, notes []segNote) {
+	if len(los) == 1 {
+		var note *segNote
+		if notes != nil {
+			note = &notes[0]
+		}
+		c.leaf(los[0], hi, note)
 		return
 	}
-	mid := len(segs) / 2
+	mid := len(los) / 2
 	right := c.b.NewLabel("")
-	c.b.JumpIf(bpf.JGE, segs[mid].lo, right, bpf.Next, "")
-	c.tree(segs[:mid])
+	c.b.JumpIf(bpf.JGE, los[mid], right, bpf.Next, "")
+	left, rest := notes, notes
+	if notes != nil {
+		left, rest = notes[:mid], notes[mid:]
+	}
+	c.tree(los[:mid], los[mid]-1, left)
 	c.b.Mark(right)
-	c.tree(segs[mid:])
+	c.tree(los[mid:], hi, rest)
 }
 
-func (s segment) describe() string {
-	names := s.names
+func (note *segNote) describe(lo, hi uint32) string {
+	names := note.names
 	more := ""
 	if len(names) > 4 {
-		names, more = names[:4], fmt.Sprintf(" +%d more", len(s.names)-4)
+		names, more = names[:4], fmt.Sprintf(" +%d more", len(note.names)-4)
 	}
-	r := fmt.Sprintf("%d", s.lo)
-	if s.hi != s.lo {
-		r = fmt.Sprintf("%d-%d", s.lo, s.hi)
-		if s.hi == ^uint32(0) {
-			r = fmt.Sprintf("%d-", s.lo)
+	r := fmt.Sprintf("%d", lo)
+	if hi != lo {
+		r = fmt.Sprintf("%d-%d", lo, hi)
+		if hi == ^uint32(0) {
+			r = fmt.Sprintf("%d-", lo)
 		}
 	}
 	d := r
 	if len(names) > 0 {
 		d += " " + strings.Join(names, " ") + more
 	}
-	if len(s.v.from) > 0 && !s.mixed {
-		d += " [" + strings.Join(s.v.from, " ") + "]"
+	if len(note.from) > 0 && !note.mixed {
+		d += " [" + strings.Join(note.from, " ") + "]"
 	}
 	return d
 }
 
-func (c *codegen) leaf(s segment) {
-	if !s.v.check {
-		c.b.Ret(s.v.ret, c.note(func() string { return Describe(s.v.ret) + ": " + s.describe() }))
+// leaf emits the verdict of the segment [lo, hi]; note is its note when
+// annotating.
+func (c *codegen) leaf(lo, hi uint32, note *segNote) {
+	v := verdict{ret: retENOSYS}
+	if lo < firstUnknown {
+		v, _, _ = c.pl.decide(lo)
+	}
+	if !v.check {
+		c.b.Ret(v.ret, c.note(func() string { return Describe(v.ret) + ": " + note.describe(lo, hi) }))
 		return
 	}
 	deny := c.b.NewLabel("")
 	allow := c.b.NewLabel("")
 	if c.annotate {
-		c.b.Mark(c.b.NewLabel(s.v.name))
+		c.b.Mark(c.b.NewLabel(note.name))
 	}
-	c.gen(s.v.rule, allow, deny, -1, c.note(func() string { return s.describe() + ": " + s.v.rule.String() }))
+	c.gen(v.rule, allow, deny, -1, c.note(func() string { return note.describe(lo, hi) + ": " + v.rule.String() }))
 	c.b.Mark(deny)
-	c.b.Ret(s.v.ret, c.note(func() string { return Describe(s.v.ret) }))
+	c.b.Ret(v.ret, c.note(func() string { return Describe(v.ret) }))
 	c.b.Mark(allow)
-	c.b.Ret(retAllow, c.note(func() string { return "allow " + s.v.name }))
+	c.b.Ret(retAllow, c.note(func() string { return "allow " + note.name }))
 }
 
 // note returns the comment f makes when annotating, else "".
@@ -274,7 +351,7 @@ func (c *codegen) gen(r promise.Rule, yes, no bpf.Label, acc int, comment string
 		return int(argHi(r.Arg))
 	case promise.SelfPID:
 		load(argLo(r.Arg))
-		c.b.JumpIf(bpf.JEQ, c.pid, yes, no, comment)
+		c.b.JumpIf(bpf.JEQ, c.selfPID(), yes, no, comment)
 		return acc
 	case promise.Not:
 		c.gen(r.Rule, no, yes, acc, comment)
@@ -338,9 +415,10 @@ func (c *codegen) switchOn(arg int, r promise.Or, yes, no bpf.Label, acc int, co
 		c.b.LoadAbs(argLo(arg), comment)
 		comment = ""
 	}
-	cases := make([]bpf.Label, len(r))
+	var buf [8]bpf.Label // on the stack for up to 8 cases
+	cases := buf[:0]
 	for i, alt := range r {
-		cases[i] = c.b.NewLabel("")
+		cases = append(cases, c.b.NewLabel(""))
 		next := bpf.Next
 		if i == len(r)-1 {
 			next = no
@@ -376,11 +454,8 @@ func (c *codegen) member(values []uint32, yes, no bpf.Label, comment string) {
 		return
 	}
 	// Partition [0, 2^32) into spans that are in or out of the set.
-	type span struct {
-		lo uint32
-		in bool
-	}
-	var spans []span
+	var buf [32]span // on the stack for up to 15 values
+	spans := buf[:0]
 	cur, full := uint32(0), false // full: the spans reach 2^32-1
 	for i := 0; i < len(values); {
 		lo := values[i]
@@ -398,35 +473,43 @@ func (c *codegen) member(values []uint32, yes, no bpf.Label, comment string) {
 	if !full {
 		spans = append(spans, span{cur, false})
 	}
+	c.search(spans, yes, no, comment)
+}
+
+// span is the numbers from lo up to the next span's lo, all in a set or
+// all out of it.
+type span struct {
+	lo uint32
+	in bool
+}
+
+// search emits a binary search over spans of A's value that goes to yes
+// in a span in the set and to no elsewhere.
+func (c *codegen) search(ss []span, yes, no bpf.Label, comment string) {
 	target := func(s span) bpf.Label {
 		if s.in {
 			return yes
 		}
 		return no
 	}
-	var search func(ss []span)
-	search = func(ss []span) {
-		mid := len(ss) / 2
-		jt, jf := target(ss[mid]), target(ss[0])
-		var right bpf.Label
-		if len(ss)-mid > 1 {
-			right = c.b.NewLabel("")
-			jt = right
-		}
-		if mid > 1 {
-			jf = bpf.Next
-		}
-		c.b.JumpIf(bpf.JGE, ss[mid].lo, jt, jf, comment)
-		comment = ""
-		if mid > 1 {
-			search(ss[:mid])
-		}
-		if len(ss)-mid > 1 {
-			c.b.Mark(right)
-			search(ss[mid:])
-		}
+	mid := len(ss) / 2
+	jt, jf := target(ss[mid]), target(ss[0])
+	var right bpf.Label
+	if len(ss)-mid > 1 {
+		right = c.b.NewLabel("")
+		jt = right
 	}
-	search(spans)
+	if mid > 1 {
+		jf = bpf.Next
+	}
+	c.b.JumpIf(bpf.JGE, ss[mid].lo, jt, jf, comment)
+	if mid > 1 {
+		c.search(ss[:mid], yes, no, "")
+	}
+	if len(ss)-mid > 1 {
+		c.b.Mark(right)
+		c.search(ss[mid:], yes, no, "")
+	}
 }
 
 // CompileLinear compiles p in upstream's layout — a chain of number
@@ -440,11 +523,11 @@ func CompileLinear(p *Policy) (*bpf.Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	vs, deny, err := p.plan(a, true)
+	vs, deny, err := p.plan(a)
 	if err != nil {
 		return nil, err
 	}
-	c := &codegen{pid: p.pid()}
+	c := &codegen{p: p}
 	b := &c.b
 	b.LoadAbs(offArch, "arch")
 	native := b.NewLabel("")
@@ -505,7 +588,7 @@ func CompileLinear(p *Policy) (*bpf.Program, error) {
 				if i == len(plain)-1 {
 					next = skip
 				}
-				b.JumpIf(bpf.JEQ, nr, allow, next, vs[nr].name)
+				b.JumpIf(bpf.JEQ, nr, allow, next, a.SyscallName(nr))
 			}
 			b.Mark(allow)
 			b.Ret(retAllow, "")
@@ -515,7 +598,7 @@ func CompileLinear(p *Policy) (*bpf.Program, error) {
 			allow := b.NewLabel("")
 			fail := b.NewLabel("")
 			cont := b.NewLabel("")
-			b.JumpIf(bpf.JEQ, nr, bpf.Next, cont, vs[nr].name)
+			b.JumpIf(bpf.JEQ, nr, bpf.Next, cont, a.SyscallName(nr))
 			c.gen(vs[nr].rule, allow, fail, offNr, "")
 			b.Mark(allow)
 			b.Ret(retAllow, "")

@@ -33,7 +33,7 @@ func Measure(p *Policy, prog *bpf.Program) (Metrics, error) {
 	if err != nil {
 		return Metrics{}, err
 	}
-	vs, _, err := p.plan(a, true)
+	vs, _, err := p.plan(a)
 	if err != nil {
 		return Metrics{}, err
 	}
@@ -54,7 +54,7 @@ func Measure(p *Policy, prog *bpf.Program) (Metrics, error) {
 		if !vs[nr].check {
 			continue
 		}
-		for _, args := range probes(vs[nr].name, p.pid(), r) {
+		for _, args := range probes(a.SyscallName(uint32(nr)), p.pid(), r) {
 			d.Args = args
 			_, st, err := bpf.Run(prog.Insns, d.Bytes())
 			if err != nil {

@@ -110,15 +110,21 @@ func (p *Policy) DenyAction() (uint32, error) {
 
 func errno(e unix.Errno) uint32 { return unix.SECCOMP_RET_ERRNO | uint32(e)&unix.SECCOMP_RET_DATA }
 
-// Fixed verdicts of the pre-filter (pledge.md §3.3, §3.4).
-var (
-	retAllow     uint32 = unix.SECCOMP_RET_ALLOW
-	retENOSYS           = errno(unix.ENOSYS)
-	retEPERM            = errno(unix.EPERM)
-	retForeign   uint32 = unix.SECCOMP_RET_KILL_PROCESS
-	enosysCalls         = []string{"memfd_create", "openat2", "clone3"}
-	firstUnknown uint32 = 447 // memfd_secret and every later call: ENOSYS
+// Fixed verdicts of the pre-filter (pledge.md §3.3, §3.4): constants, so
+// that the package has nothing to initialise when a process starts.
+const (
+	retAllow   uint32 = unix.SECCOMP_RET_ALLOW
+	retENOSYS  uint32 = unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS)&unix.SECCOMP_RET_DATA
+	retEPERM   uint32 = unix.SECCOMP_RET_ERRNO | uint32(unix.EPERM)&unix.SECCOMP_RET_DATA
+	retForeign uint32 = unix.SECCOMP_RET_KILL_PROCESS
 )
+
+// enosysCalls get ENOSYS from the pre-filter.
+var enosysCalls = []string{"memfd_create", "openat2", "clone3"}
+
+// firstUnknown is memfd_secret's number: it and every later call get
+// ENOSYS.
+const firstUnknown uint32 = 447
 
 // Data is struct seccomp_data, what a filter sees of a system call.
 type Data struct {
@@ -220,18 +226,17 @@ func (p *Policy) grant(a *sysno.Arch, syscall string) *grant {
 	return x
 }
 
-// rule returns the merged argument rule of a grant (nil when any
-// arguments pass) and whether any call can pass at all.
-func (x *grant) rule() (promise.Rule, bool) {
-	if x.any {
-		return nil, true
+// mergeRules returns the argument rule of a system call granted by rules
+// and opens (one of them must pass), simplified, and whether any call can
+// pass at all.
+func mergeRules(rules []promise.Rule, opens []promise.Open) (promise.Rule, bool) {
+	if len(rules) == 1 && len(opens) == 0 {
+		return simplify(rules[0]), true
 	}
-	var alts promise.Or
-	for _, r := range x.rules {
-		alts = append(alts, r)
-	}
-	if len(x.opens) > 0 {
-		if low, ok := promise.MergeOpen(x.opens).Lower(); ok {
+	alts := make(promise.Or, 0, len(rules)+1)
+	alts = append(alts, rules...)
+	if len(opens) > 0 {
+		if low, ok := promise.MergeOpen(opens).Lower(); ok {
 			alts = append(alts, low)
 		}
 	}

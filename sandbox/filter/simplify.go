@@ -118,6 +118,9 @@ func mergeCmps(r promise.Rule) promise.Rule {
 // argument, inside a conjunction: (a&m1)==0 && (a&m2)==0 is
 // (a&(m1|m2))==0, one JSET instead of several.
 func mergeNoBits(r promise.Rule) promise.Rule {
+	if !joinsNoBits(r) {
+		return r
+	}
 	switch r := r.(type) {
 	case promise.Or:
 		out := make(promise.Or, len(r))
@@ -127,18 +130,18 @@ func mergeNoBits(r promise.Rule) promise.Rule {
 		return out
 	case promise.And:
 		var out promise.And
-		at := map[int]int{} // argument -> index in out of its merged test
+		var at [len(promise.Args{})]int // argument -> 1 + index in out of its merged test
 		for _, x := range r {
 			c, ok := x.(promise.Cmp)
 			if !ok || len(c.Values) != 1 || c.Values[0] != 0 {
 				out = append(out, mergeNoBits(x))
 				continue
 			}
-			if i, seen := at[c.Arg]; seen {
+			if i := at[c.Arg] - 1; i >= 0 {
 				out[i] = promise.NoBits(c.Arg, out[i].(promise.Cmp).Mask|c.Mask)
 				continue
 			}
-			at[c.Arg] = len(out)
+			at[c.Arg] = len(out) + 1
 			out = append(out, c)
 		}
 		if len(out) == 1 {
@@ -147,6 +150,34 @@ func mergeNoBits(r promise.Rule) promise.Rule {
 		return out
 	}
 	return r
+}
+
+// joinsNoBits reports whether mergeNoBits changes r: some conjunction in
+// it has two no-bits tests of one argument, or a single term.
+func joinsNoBits(r promise.Rule) bool {
+	switch r := r.(type) {
+	case promise.Or:
+		return slices.ContainsFunc(r, joinsNoBits)
+	case promise.And:
+		if len(r) == 1 {
+			return true
+		}
+		var seen [len(promise.Args{})]bool
+		for _, x := range r {
+			c, ok := x.(promise.Cmp)
+			if !ok || len(c.Values) != 1 || c.Values[0] != 0 {
+				if joinsNoBits(x) {
+					return true
+				}
+				continue
+			}
+			if seen[c.Arg] {
+				return true
+			}
+			seen[c.Arg] = true
+		}
+	}
+	return false
 }
 
 func single(or promise.Or) promise.Rule {
