@@ -92,45 +92,7 @@ func FuzzAssemble(f *testing.F) {
 	f.Add(int64(42), uint32(0xffffffff))
 	f.Fuzz(func(t *testing.T, seed int64, a uint32) {
 		r := rand.New(rand.NewSource(seed))
-		var b Builder
-		n := 1 + r.Intn(600)
-		// Decide where labels go first, then emit instructions that jump
-		// only to labels placed after them.
-		at := make([]Label, n+1)
-		for i := range at {
-			if r.Intn(8) == 0 || i == n {
-				at[i] = b.NewLabel("")
-			}
-		}
-		pick := func(i int) Label {
-			for tries := 0; tries < 4; tries++ {
-				j := i + 1 + r.Intn(n-i)
-				if !at[j].IsNext() {
-					return at[j]
-				}
-			}
-			return at[n]
-		}
-		conds := []Cond{JEQ, JGT, JGE, JSET}
-		for i := 0; i < n; i++ {
-			b.Mark(at[i])
-			switch r.Intn(6) {
-			case 0:
-				b.JumpIf(conds[r.Intn(4)], r.Uint32()>>uint(r.Intn(32)), pick(i), pick(i), "")
-			case 1:
-				b.JumpIf(conds[r.Intn(4)], r.Uint32()>>uint(r.Intn(32)), pick(i), Next, "")
-			case 2:
-				b.Jump(pick(i), "")
-			case 3:
-				b.Ret(uint32(i), "")
-			case 4:
-				b.LoadAbs(uint32(4*r.Intn(16)), "")
-			default:
-				b.And(r.Uint32()|r.Uint32(), "")
-			}
-		}
-		b.Mark(at[n])
-		b.Ret(0xdead, "")
+		b := randomProgram(r, 0)
 		p, err := b.Assemble()
 		if err != nil {
 			t.Fatal(err)
@@ -143,10 +105,60 @@ func FuzzAssemble(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := runSymbolic(t, &b, in); got != want {
+		if want := runSymbolic(t, b, in); got != want {
 			t.Fatalf("assembled program returned %#x, symbolic %#x", got, want)
 		}
 	})
+}
+
+// randomProgram builds a random forward-jumping program of up to 600
+// instructions; its returns give one of rets values (all different when
+// rets is 0).
+func randomProgram(r *rand.Rand, rets int) *Builder {
+	b := &Builder{}
+	n := 1 + r.Intn(600)
+	// Decide where labels go first, then emit instructions that jump
+	// only to labels placed after them.
+	at := make([]Label, n+1)
+	for i := range at {
+		if r.Intn(8) == 0 || i == n {
+			at[i] = b.NewLabel("")
+		}
+	}
+	pick := func(i int) Label {
+		for tries := 0; tries < 4; tries++ {
+			j := i + 1 + r.Intn(n-i)
+			if !at[j].IsNext() {
+				return at[j]
+			}
+		}
+		return at[n]
+	}
+	conds := []Cond{JEQ, JGT, JGE, JSET}
+	for i := 0; i < n; i++ {
+		b.Mark(at[i])
+		switch r.Intn(6) {
+		case 0:
+			b.JumpIf(conds[r.Intn(4)], r.Uint32()>>uint(r.Intn(32)), pick(i), pick(i), "")
+		case 1:
+			b.JumpIf(conds[r.Intn(4)], r.Uint32()>>uint(r.Intn(32)), pick(i), Next, "")
+		case 2:
+			b.Jump(pick(i), "")
+		case 3:
+			ret := uint32(i)
+			if rets > 0 {
+				ret = uint32(r.Intn(rets))
+			}
+			b.Ret(ret, "")
+		case 4:
+			b.LoadAbs(uint32(4*r.Intn(16)), "")
+		default:
+			b.And(r.Uint32()|r.Uint32(), "")
+		}
+	}
+	b.Mark(at[n])
+	b.Ret(0xdead, "")
+	return b
 }
 
 // runSymbolic interprets the builder's instructions with label targets.

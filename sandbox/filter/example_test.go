@@ -20,30 +20,23 @@ func ExampleCompileAnnotated() {
 	fmt.Print(filter.Listing(p, prog))
 	// Output:
 	// ; vow seccomp filter for pledge("")
-	// ; arch aarch64, violations: errno EPERM, 23 instructions
+	// ; arch aarch64, violations: errno EPERM, 16 instructions
 	//     0: ld   [4]                              ; arch
 	//     1: jeq  #0xc00000b7, 3, 2                ; AUDIT_ARCH_AARCH64
 	//     2: ret  #0x80000000                      ; foreign architecture: kill-process
 	//     3: ld   [0]                              ; syscall number
-	//     4: jge  #0x1b3, 14, 5
-	//     5: jge  #0x5e, 9, 6
-	//     6: jge  #0x5d, 8, 7
-	//     7: ret  #0x50001                         ; errno EPERM: 0-92 io_setup io_destroy io_submit io_cancel +89 more
-	//     8: ret  #0x7fff0000                      ; allow: 93 exit [default]
-	//     9: jge  #0x117, 11, 10
-	//    10: ret  #0x50001                         ; errno EPERM: 94-278 exit_group waitid set_tid_address unshare +166 more
-	//    11: jge  #0x118, 13, 12
-	//    12: ret  #0x50026                         ; errno ENOSYS: 279 memfd_create [forced ENOSYS]
-	//    13: ret  #0x50001                         ; errno EPERM: 280-434 bpf execveat userfaultfd membarrier +22 more
-	//    14: jge  #0x1b5, 18, 15
-	//    15: jge  #0x1b4, 17, 16
-	//    16: ret  #0x50026                         ; errno ENOSYS: 435 clone3 [forced ENOSYS]
-	//    17: ret  #0x50001                         ; errno EPERM: 436 close_range
-	//    18: jge  #0x1b6, 20, 19
-	//    19: ret  #0x50026                         ; errno ENOSYS: 437 openat2 [forced ENOSYS]
-	//    20: jge  #0x1bf, 22, 21
-	//    21: ret  #0x50001                         ; errno EPERM: 438-446 pidfd_getfd faccessat2 process_madvise epoll_pwait2 +5 more
-	//    22: ret  #0x50026                         ; errno ENOSYS: 447-
+	//     4: jge  #0x1b3, 10, 5
+	//     5: jge  #0x5e, 8, 6
+	//     6: jge  #0x5d, 7, 14                     ; (jf → errno EPERM: 0-92 io_setup io_destroy io_submit io_cancel +89 more)
+	//     7: ret  #0x7fff0000                      ; allow: 93 exit [default]
+	//     8: jge  #0x117, 9, 14                    ; (jf → errno EPERM: 94-278 exit_group waitid set_tid_address unshare +166 more)
+	//     9: jge  #0x118, 14, 15                   ; (jt → errno EPERM: 280-434 bpf execveat userfaultfd membarrier +22 more) (jf → errno ENOSYS: 279 memfd_create [forced ENOSYS])
+	//    10: jge  #0x1b5, 12, 11
+	//    11: jge  #0x1b4, 14, 15                   ; (jt → errno EPERM: 436 close_range) (jf → errno ENOSYS: 435 clone3 [forced ENOSYS])
+	//    12: jge  #0x1b6, 13, 15                   ; (jf → errno ENOSYS: 437 openat2 [forced ENOSYS])
+	//    13: jge  #0x1bf, 15, 14
+	//    14: ret  #0x50001                         ; errno EPERM: 438-446 pidfd_getfd faccessat2 process_madvise epoll_pwait2 +5 more
+	//    15: ret  #0x50026                         ; errno ENOSYS: 447-
 }
 
 // Compile returns the program to install; Evaluate decides the same call
