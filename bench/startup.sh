@@ -11,7 +11,8 @@
 #   pledge -p 'stdio rpath' -v /usr /bin/true  with Landlock: -v and the automatic unveils
 #   go-empty                                   an empty static Go program (the Go runtime's floor)
 # and prints each one's median and quartiles, and its ratio to bare exec and
-# to bwrap.
+# to bwrap. The executables are dropped from the page cache first (-evict),
+# so that the freshly built ones are read from disk like the installed ones.
 #
 #   bench/startup.sh                  # 500 runs each
 #   RUNS=200 bench/startup.sh
@@ -44,7 +45,7 @@ go build -o "$tmp/interleave" ./bench/interleave
 
 echo "# $(uname -srm), $(nproc) CPUs, $(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(go version | cut -d' ' -f3), $(bwrap --version)"
 echo "# bench/interleave -runs $RUNS (each round runs every command once, in random order; load average: $(cut -d' ' -f1-3 /proc/loadavg))"
-"$tmp/interleave" -runs "$RUNS" -ref bwrap \
+"$tmp/interleave" -evict -runs "$RUNS" -ref bwrap \
 	true=/bin/true \
 	'bwrap=bwrap --ro-bind / / /bin/true' \
 	"pledge=$tmp/pledge -p 'stdio rpath' /bin/true" \
