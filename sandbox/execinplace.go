@@ -80,11 +80,8 @@ func (s *launchSpec) execPrepared(w *watchParams, stdin *os.File) *LaunchError {
 		// suggests an unveil.
 		p.checks = nil
 	}
-	if w.middle > 0 && pl.final != nil {
+	if w.watching && pl.final != nil {
 		w.setProgram(*pl.final)
-		if le := w.reap(s.Name); le != nil {
-			return le
-		}
 	}
 	if pl.final != nil {
 		go w.reportExecFailure(s.Name, pl.path)

@@ -316,13 +316,8 @@ func (s *launchSpec) run(sync int, w *watchParams) *LaunchError {
 		}
 	}
 	x := newExecFailure(sync, s.Name, path)
-	if w != nil && w.middle > 0 {
-		if pl.final != nil {
-			w.setProgram(*pl.final)
-		}
-		if le := w.reap(s.Name); le != nil {
-			return le
-		}
+	if w != nil && w.watching && pl.final != nil {
+		w.setProgram(*pl.final)
 	}
 	if pl.final == nil {
 		// No pledge: nothing to install. A failing execve can still be
@@ -340,7 +335,7 @@ func (s *launchSpec) run(sync int, w *watchParams) *LaunchError {
 		return fail(pledgecli.ExitPledge, err, "pledge: setting no_new_privs failed: %v", err)
 	}
 	var flags uintptr
-	if w != nil && w.middle > 0 {
+	if w != nil && w.watching {
 		flags = unix.SECCOMP_FILTER_FLAG_NEW_LISTENER
 	} else if s.Notify {
 		flags = unix.SECCOMP_FILTER_FLAG_NEW_LISTENER

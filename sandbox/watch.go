@@ -22,40 +22,43 @@ import (
 // listener. Before it restricts anything, Exec starts a watcher: a
 // process that shares its memory and descriptor table (CLONE_VM |
 // CLONE_FILES; x86-64 without cgo, watch_clonevm.go), started through a
-// short-lived middle process that Exec reaps, so that the watcher is
-// nobody's child (it is handed to init or the nearest subreaper) and the
-// program does not inherit an unknown child.
+// short-lived middle process (CLONE_VFORK: Exec waits the few tens of
+// microseconds until it has cloned the watcher and exited, then reaps
+// it), so that the watcher is nobody's child (it is handed to init or the
+// nearest subreaper) and the program does not inherit an unknown child.
 //
 // The watcher runs raw system calls only, on a stack of its own:
 //
-//  1. It waits on watchParams.execWord, the exec'ing thread's
+//  1. With every signal blocked (so that none runs the parent's Go
+//     handlers) it waits on watchParams.execWord, the exec'ing thread's
 //     clear_child_tid (set_tid_address): the kernel zeroes it and wakes
 //     the watcher when that thread execs or dies. Until then the
 //     descriptor table is shared, so the filter's listener, installed by
 //     the pledging thread, lands in the watcher's table too; execve gives
 //     the program a private copy (whose close-on-exec listener it closes)
-//     and leaves the watcher the original.
-//  2. If the filter was installed it keeps four descriptors, at fixed
+//     and leaves the watcher the original. If the filter was not
+//     installed, or the execve failed, it exits.
+//  2. It resets its signals (below) and keeps four descriptors, at fixed
 //     numbers: 2 the log (a duplicate of Log), 3 the listener, 4 a pidfd
-//     of the program, 5 this binary (O_PATH), and closes the rest, so it
-//     holds none of the program's pipes. Otherwise it exits.
+//     of the program, 5 this binary (/proc/self/exe, opened now: the
+//     watcher's address space is still pledge's), and closes the rest,
+//     so it holds none of the program's pipes.
 //  3. It polls the listener and the pidfd. When the program ends it
 //     exits. On the first violation it execve's this binary with
 //     watchEnv set: Init then runs a Supervisor on descriptor 3 (Go code,
 //     so the log names the promise that allows the call with its
 //     arguments), which stops when the program ends. The refused call
-//     waits meanwhile (a few milliseconds, once).
+//     waits meanwhile (a few milliseconds, once). Without /proc it
+//     answers EPERM itself, without logging.
 //
-// So a program that never violates its promises pays only for the
-// watcher's clone (tens of microseconds), not for a second Go process.
-// If the execve after the filter fails, the pledging process stores the
-// errno and exits with status 127; the watcher starts the Go side to
-// print the message (the filter might refuse the pledging process's own
-// write). The watcher ignores the terminal's and job control's signals
-// (SIGINT, SIGQUIT, SIGHUP, SIGTSTP, …, also SIGTERM, SIGUSR1/2, SIGALRM
-// and SIGPIPE): it ends with the program, and the program alone decides
-// what a Ctrl-C does to it. SIGKILL ends it early; the kernel then fails
-// the program's refused calls with ENOSYS instead of EPERM.
+// So a program that never violates its promises pays for two clones
+// (about 0.15 ms here), not for a second Go process. A failed execve
+// after the filter is reported by reportExecFailure. The watcher ignores
+// the terminal's and job control's signals (SIGINT, SIGQUIT, SIGHUP,
+// SIGTSTP, …, also SIGTERM, SIGUSR1/2, SIGALRM and SIGPIPE): it ends
+// with the program, and the program alone decides what a Ctrl-C does to
+// it. SIGKILL ends it early; the kernel then fails the program's refused
+// calls with ENOSYS instead of EPERM.
 const watchEnv = "_VOW_SANDBOX_WATCH"
 
 // The watcher's descriptors once the program runs.
@@ -84,15 +87,17 @@ type watchParams struct {
 	listener  int32
 	execErr   uint32 // errno of an execve that failed after the install
 
-	pidfd, exe, log int // in the shared table
-	middle          int // the middle process, reaped before the install
-	mode            Mode
+	pidfd, log int // in the shared table
+	middle     int // the middle process (reaped once it has started the watcher)
+	watching   bool
+	mode       Mode
 
 	stack      []byte
-	top        uintptr // the watcher's stack (the middle process has the lower half)
-	argv, envv []*byte // the execve of the Go side
-	env        []byte  // the watchEnv entry
-	empty      [1]byte // "" for execveat(AT_EMPTY_PATH)
+	top        uintptr  // the watcher's stack (the middle process has the lower half)
+	argv, envv []*byte  // the execve of the Go side
+	env        []byte   // the watchEnv entry
+	exePath    [15]byte // "/proc/self/exe"; the watcher's, after the execve, is this binary
+	exe        int      // the watcher's descriptor of it
 
 	sigDefault, sigIgnore, sigOld sigactionT
 	mask                          uint64
@@ -139,7 +144,7 @@ func execLogError(log io.Writer) string {
 // newExecWait returns the parameters Exec shares with reportExecFailure
 // and its watcher.
 func newExecWait() *watchParams {
-	w := &watchParams{execWord: 1, pidfd: -1, exe: -1, log: -1, middle: -1}
+	w := &watchParams{execWord: 1, pidfd: -1, log: -1, middle: -1}
 	watches.Store(w)
 	return w
 }
@@ -165,13 +170,15 @@ func (w *watchParams) startWatcher(spec *launchSpec, log *os.File) *LaunchError 
 	fail := func(what string, err error) *LaunchError {
 		return &LaunchError{Code: pledgecli.ExitPledge, Msg: spec.Name + ": violation logging: " + what + ": " + err.Error() + " (use -q, or leave Log unset, to run without logging)", Errno: errnoOf(err)}
 	}
-	var err error
-	if w.pidfd, err = unix.PidfdOpen(os.Getpid(), 0); err != nil {
+	pidfd, err := unix.PidfdOpen(os.Getpid(), 0)
+	if err != nil {
 		return fail("pidfd_open", err)
 	}
-	if w.exe, err = unix.Open("/proc/self/exe", unix.O_PATH|unix.O_CLOEXEC, 0); err != nil {
-		w.close()
-		return fail("opening /proc/self/exe", err)
+	// Above 0, 1 and 2, which the launch may still fill in (NormalizeFDs).
+	w.pidfd, err = unix.FcntlInt(uintptr(pidfd), unix.F_DUPFD_CLOEXEC, 3)
+	unix.Close(pidfd)
+	if err != nil {
+		return fail("duplicating the pidfd", err)
 	}
 	if w.log, err = unix.FcntlInt(log.Fd(), unix.F_DUPFD_CLOEXEC, 3); err != nil {
 		w.close()
@@ -180,11 +187,17 @@ func (w *watchParams) startWatcher(spec *launchSpec, log *os.File) *LaunchError 
 	w.mode = spec.Mode
 	name, _ := syscall.BytePtrFromString(strings.ReplaceAll(spec.Name, "\x00", ""))
 	w.argv = []*byte{name, nil}
+	w.exePath = [...]byte{'/', 'p', 'r', 'o', 'c', '/', 's', 'e', 'l', 'f', '/', 'e', 'x', 'e', 0}
 	w.stack = make([]byte, 2*watchStackSize)
 	w.ts = unix.NsecToTimespec(50e6)
+	w.watching = true
 	if e := w.start(); e != 0 {
 		w.close()
 		return fail("clone", e)
+	}
+	if le := w.reap(spec.Name); le != nil {
+		w.close()
+		return le
 	}
 	return nil
 }
@@ -209,15 +222,16 @@ func (w *watchParams) setProgram(final promise.Set) {
 
 // close closes the descriptors of a watcher that did not start.
 func (w *watchParams) close() {
-	for _, fd := range []int{w.pidfd, w.exe, w.log} {
+	for _, fd := range []int{w.pidfd, w.log} {
 		if fd >= 0 {
 			unix.Close(fd)
 		}
 	}
 }
 
-// reap waits for the middle process, which ends as soon as it has
-// cloned the watcher, and reports a failure of that clone.
+// reap waits for the middle process, which has ended or is ending (it
+// ends as soon as it has cloned the watcher, and start waits for that),
+// and reports a failure of that clone.
 func (w *watchParams) reap(name string) *LaunchError {
 	var ws unix.WaitStatus
 	for {

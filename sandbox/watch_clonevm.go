@@ -14,8 +14,8 @@ import (
 const watchSupported = true
 
 // watchStackSize is the stack of the middle process and of the watcher
-// each.
-const watchStackSize = 32 << 10
+// each: their nosplit call chains need well under 2 KB.
+const watchStackSize = 8 << 10
 
 // start clones the middle process, which clones the watcher and exits.
 func (w *watchParams) start() syscall.Errno {
@@ -35,8 +35,11 @@ func (w *watchParams) start() syscall.Errno {
 //go:norace
 func cloneWatch(w *watchParams, top uintptr) (int, syscall.Errno) {
 	runtimeBeforeFork()
-	// No exit signal: reap finds it with __WALL.
-	pid, e := cloneVM(syscall.CLONE_VM|syscall.CLONE_FILES, top, unsafe.Pointer(w), entryWatch)
+	// CLONE_VFORK: this thread waits until the middle process has
+	// cloned the watcher and exited (tens of microseconds); without it
+	// the middle process often waited for a CPU until the launch
+	// blocked. No exit signal: reap finds it with __WALL.
+	pid, e := cloneVM(syscall.CLONE_VM|syscall.CLONE_FILES|syscall.CLONE_VFORK, top, unsafe.Pointer(w), entryWatch)
 	runtimeAfterFork()
 	return int(pid), syscall.Errno(e)
 }
@@ -57,14 +60,10 @@ func watchEntry(w *watchParams) {
 //go:nosplit
 //go:norace
 func watcherEntry(w *watchParams) {
-	resetHandlers(&w.sigDefault, &w.sigOld)
-	for i := 0; i < len(watchIgnored); i++ {
-		syscall.RawSyscall6(syscall.SYS_RT_SIGACTION, watchIgnored[i], uintptr(unsafe.Pointer(&w.sigIgnore)), 0, 8, 0, 0)
-	}
-	syscall.RawSyscall6(syscall.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&w.mask)), 0, 8, 0, 0)
-
 	// 1. Until the pledging thread execs or dies. A thread that dies
 	// dumping core does not wake us: look at the pidfd now and then.
+	// Every signal stays blocked meanwhile (runtime_BeforeFork's mask),
+	// so none runs the parent's Go handlers.
 	for atomic.LoadUint32(&w.execWord) != 0 {
 		_, _, e := syscall.RawSyscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&w.execWord)), futexWait, 1, uintptr(unsafe.Pointer(&w.ts)), 0, 0)
 		if e == unix.ETIMEDOUT && watchReadable(w, w.pidfd) {
@@ -78,21 +77,44 @@ func watcherEntry(w *watchParams) {
 		// reports that itself.
 		watchExit()
 	}
+	// Then the signals: caught ones to their default action, the
+	// terminal's and job control's ignored (which also discards those
+	// that came meanwhile), and none blocked.
+	resetHandlers(&w.sigDefault, &w.sigOld)
+	for i := 0; i < len(watchIgnored); i++ {
+		syscall.RawSyscall6(syscall.SYS_RT_SIGACTION, watchIgnored[i], uintptr(unsafe.Pointer(&w.sigIgnore)), 0, 8, 0, 0)
+	}
+	syscall.RawSyscall6(syscall.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&w.mask)), 0, 8, 0, 0)
 
-	// 2. Our descriptors at fixed numbers, nothing else.
+	// 2. Our descriptors at fixed numbers, nothing else. This binary:
+	// /proc/self/exe names the executable of the address space, which
+	// is still pledge's here (without /proc the Go side cannot start).
+	exe, _, e := syscall.RawSyscall6(unix.SYS_OPENAT, atFDCWD, uintptr(unsafe.Pointer(&w.exePath[0])), unix.O_PATH|unix.O_CLOEXEC, 0, 0, 0)
+	w.exe = int(exe)
+	if e != 0 {
+		w.exe = -1
+	}
 	hi := max(int(atomic.LoadInt32(&w.listener)), w.pidfd, w.exe, w.log) + 1
-	if !watchDup(int(w.listener), hi, 0) || !watchDup(w.pidfd, hi+1, 0) || !watchDup(w.log, hi+2, 0) || !watchDup(w.exe, hi+3, unix.O_CLOEXEC) ||
-		!watchDup(hi+2, watchFDLog, 0) || !watchDup(hi, watchFDListener, 0) || !watchDup(hi+1, watchFDPidfd, 0) || !watchDup(hi+3, watchFDExe, unix.O_CLOEXEC) {
+	if !watchDup(int(w.listener), hi, 0) || !watchDup(w.pidfd, hi+1, 0) || !watchDup(w.log, hi+2, 0) ||
+		!watchDup(hi+2, watchFDLog, 0) || !watchDup(hi, watchFDListener, 0) || !watchDup(hi+1, watchFDPidfd, 0) {
 		watchExit()
+	}
+	if w.exe >= 0 && (!watchDup(w.exe, hi+3, unix.O_CLOEXEC) || !watchDup(hi+3, watchFDExe, unix.O_CLOEXEC)) {
+		w.exe = -1
 	}
 	syscall.RawSyscall6(unix.SYS_CLOSE_RANGE, 0, 1, 0, 0, 0, 0)
 	syscall.RawSyscall6(unix.SYS_CLOSE_RANGE, watchFDExe+1, 0xffffffff, 0, 0, 0, 0)
+	if w.exe < 0 {
+		syscall.RawSyscall6(unix.SYS_CLOSE, watchFDExe, 0, 0, 0, 0, 0)
+	}
 
 	// 3. Until the program ends or makes its first refused call.
 	w.fds[0] = unix.PollFd{Fd: watchFDListener, Events: unix.POLLIN}
 	w.fds[1] = unix.PollFd{Fd: watchFDPidfd, Events: unix.POLLIN}
 	watchPoll(w)
-	watchExecGo(w)
+	if w.exe >= 0 {
+		watchExecGo(w)
+	}
 
 	// The Go side did not start: refuse without logging.
 	for {
@@ -134,7 +156,7 @@ func watchPoll(w *watchParams) {
 //go:nosplit
 //go:norace
 func watchExecGo(w *watchParams) {
-	syscall.RawSyscall6(unix.SYS_EXECVEAT, watchFDExe, uintptr(unsafe.Pointer(&w.empty[0])),
+	syscall.RawSyscall6(unix.SYS_EXECVEAT, watchFDExe, uintptr(unsafe.Pointer(&w.exePath[len(w.exePath)-1])),
 		uintptr(unsafe.Pointer(&w.argv[0])), uintptr(unsafe.Pointer(&w.envv[0])), unix.AT_EMPTY_PATH, 0)
 }
 
