@@ -21,19 +21,21 @@ func (p *Program) ShareReturns() {
 	if n < 2 {
 		return
 	}
-	// first[i]: the earliest instruction that can go to i (i itself when
-	// none can but by falling through from a non-jump).
-	first := make([]int32, n)
+	// One allocation: first[i] is the earliest instruction that can go to
+	// i (i itself when none can; -1 when i must stay: it is the entry, or
+	// something other than a jump falls into it); to[i] is the stand-in
+	// of a removed return, else -1; pos[i] is i's new position.
+	buf := make([]int32, 3*n+1)
+	first, to, pos := buf[:n], buf[n:2*n], buf[2*n:]
 	for i := range first {
 		first[i] = int32(i)
 	}
-	reach := func(from, to int) {
-		if to < n && int32(from) < first[to] {
-			first[to] = int32(from)
+	first[0] = -1
+	reach := func(from, t int) {
+		if t < n && first[t] >= 0 && int32(from) < first[t] {
+			first[t] = int32(from)
 		}
 	}
-	blocked := make([]bool, n) // the entry, or something other than a jump falls into i
-	blocked[0] = true
 	for i, in := range insns {
 		switch {
 		case isRet(in):
@@ -44,18 +46,18 @@ func (p *Program) ShareReturns() {
 			reach(i, i+1+int(in.Jf))
 		default:
 			if i+1 < n {
-				blocked[i+1] = true
+				first[i+1] = -1
 			}
 		}
 	}
 	// Backwards: the nearest kept return of each verdict after i stands
-	// in for i when every jump to i reaches it.
-	to := make([]int32, n) // the stand-in of a removed return, else -1
-	var kept []struct {
+	// in for i when every jump to i reaches it. Programs have a handful
+	// of verdicts.
+	var kept [8]struct {
 		ret unix.SockFilter
 		at  int32
 	}
-	removed := 0
+	nkept, removed := 0, 0
 	for i := n - 1; i >= 0; i-- {
 		to[i] = -1
 		in := insns[i]
@@ -63,31 +65,28 @@ func (p *Program) ShareReturns() {
 			continue
 		}
 		k := -1
-		for j := range kept {
+		for j := 0; j < nkept; j++ {
 			if kept[j].ret == in {
 				k = j
 				break
 			}
 		}
-		if k >= 0 && !blocked[i] && int(kept[k].at)-int(first[i])-1 <= 255 {
+		if k >= 0 && first[i] >= 0 && int(kept[k].at)-int(first[i])-1 <= 255 {
 			to[i] = kept[k].at
 			removed++
 			continue
 		}
-		if k >= 0 {
+		switch {
+		case k >= 0:
 			kept[k].at = int32(i)
-		} else {
-			kept = append(kept, struct {
-				ret unix.SockFilter
-				at  int32
-			}{in, int32(i)})
+		case nkept < len(kept):
+			kept[nkept].ret, kept[nkept].at = in, int32(i)
+			nkept++
 		}
 	}
 	if removed == 0 {
 		return
 	}
-	// New positions, then the jumps retargeted.
-	pos := make([]int32, n+1)
 	next := int32(0)
 	for i := 0; i < n; i++ {
 		pos[i] = next
@@ -102,19 +101,26 @@ func (p *Program) ShareReturns() {
 		}
 		return pos[t]
 	}
-	out := make([]unix.SockFilter, 0, n-removed)
-	var comments []string
-	if p.Comments != nil {
-		comments = make([]string, 0, n-removed)
+	annotated := false
+	for _, c := range p.Comments {
+		if c != "" {
+			annotated = true
+			break
+		}
 	}
-	labels := make(map[int]string, len(p.Labels))
-	for i, in := range insns {
+	var labels map[int]string
+	if len(p.Labels) > 0 {
+		labels = make(map[int]string, len(p.Labels))
+	}
+	// In place: every instruction moves down, if at all.
+	for i := 0; i < n; i++ {
 		if to[i] >= 0 {
 			continue
 		}
+		in := insns[i]
 		here := pos[i]
 		c := ""
-		if p.Comments != nil {
+		if annotated {
 			c = p.Comments[i]
 		}
 		switch {
@@ -123,7 +129,7 @@ func (p *Program) ShareReturns() {
 			in.K = uint32(target(i+1+int(in.K)) - here - 1)
 		case in.Code&0x07 == unix.BPF_JMP:
 			tt, tf := i+1+int(in.Jt), i+1+int(in.Jf)
-			if p.Comments != nil {
+			if annotated {
 				c = branchNote(c, "jt", p.Comments, to, tt)
 				if tf != tt {
 					c = branchNote(c, "jf", p.Comments, to, tf)
@@ -132,15 +138,21 @@ func (p *Program) ShareReturns() {
 			in.Jt = uint8(target(tt) - here - 1)
 			in.Jf = uint8(target(tf) - here - 1)
 		}
-		out = append(out, in)
-		if comments != nil {
-			comments = append(comments, c)
+		insns[here] = in
+		if annotated {
+			p.Comments[here] = c
 		}
 		if name, ok := p.Labels[i]; ok {
 			labels[int(here)] = name
 		}
 	}
-	p.Insns, p.Comments, p.Labels = out, comments, labels
+	p.Insns = insns[:next]
+	if p.Comments != nil {
+		p.Comments = p.Comments[:next]
+	}
+	if labels != nil {
+		p.Labels = labels
+	}
 }
 
 // branchNote appends the comment of the removed return t, if it is one
