@@ -10,6 +10,8 @@
 #   pledge -q -p 'stdio rpath' /bin/true       -q: pledge execs PROG in its own place
 #   pledge -p 'stdio rpath' -v /usr /bin/true  with Landlock: -v and the automatic unveils
 #   go-empty                                   an empty static Go program (the Go runtime's floor)
+#   go-exec                                    a static Go program that only execs /bin/true
+#                                              (the floor of any Go launcher)
 # and prints each one's median and quartiles, and its ratio to bare exec and
 # to bwrap. The executables are dropped from the page cache first (-evict),
 # so that the freshly built ones are read from disk like the installed ones.
@@ -40,6 +42,9 @@ go build -o "$tmp/pledge" ./cmd/pledge
 mkdir "$tmp/empty"
 printf 'package main\n\nfunc main() {}\n' >"$tmp/empty/main.go"
 (cd "$tmp/empty" && GO111MODULE=off GOFLAGS= go build -o "$tmp/go-empty" main.go)
+mkdir "$tmp/exec"
+printf 'package main\n\nimport (\n\t"os"\n\t"syscall"\n)\n\nfunc main() {\n\tsyscall.Exec("/bin/true", []string{"/bin/true"}, os.Environ())\n}\n' >"$tmp/exec/main.go"
+(cd "$tmp/exec" && GO111MODULE=off GOFLAGS= go build -o "$tmp/go-exec" main.go)
 
 go build -o "$tmp/interleave" ./bench/interleave
 
@@ -51,4 +56,5 @@ echo "# bench/interleave -runs $RUNS (each round runs every command once, in ran
 	"pledge=$tmp/pledge -p 'stdio rpath' /bin/true" \
 	"pledge -q=$tmp/pledge -q -p 'stdio rpath' /bin/true" \
 	"pledge -v /usr=$tmp/pledge -p 'stdio rpath' -v /usr /bin/true" \
-	"go-empty=$tmp/go-empty"
+	"go-empty=$tmp/go-empty" \
+	"go-exec=$tmp/go-exec"
