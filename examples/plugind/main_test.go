@@ -62,7 +62,7 @@ func (l *logs) logf(format string, args ...any) {
 func newTestServer(t *testing.T, dir string, l *logs) *httptest.Server {
 	t.Helper()
 	s, err := NewServer(Options{Dir: dir, Workers: 2, Promises: "stdio", Memory: 32 << 20, CPU: 5 * time.Second,
-		Timeout: 500 * time.Millisecond, Executable: testExe, Logf: l.logf})
+		Timeout: 3 * time.Second, Executable: testExe, Logf: l.logf}) // hog must reach Memory first, also under -race on a loaded machine
 	if err != nil {
 		t.Fatal(err)
 	}
