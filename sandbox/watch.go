@@ -77,10 +77,11 @@ var watchIgnored = [...]uintptr{
 	uintptr(unix.SIGPROF), uintptr(unix.SIGXCPU), uintptr(unix.SIGXFSZ),
 }
 
-// watchParams is shared by the pledging process and its watcher. Set up
-// before the clone; afterwards the pledging process only stores
-// integers (installed, listener, execErr) and the watcher writes only
-// its own scratch fields.
+// watchParams is shared by the pledging process and its watcher. It is
+// set up before the clone; afterwards the pledging process only sets the
+// Go side's environment (setProgram, which the watcher reads once this
+// thread has exec'd) and stores integers (installed, listener, execErr),
+// and the watcher writes only its own scratch fields, never a pointer.
 type watchParams struct {
 	execWord  uint32 // 1; the kernel zeroes it when the exec'ing thread execs or exits
 	installed uint32 // 1 once the filter and its listener are in place
@@ -259,8 +260,8 @@ func (w *watchParams) setInstalled(listener uintptr) {
 }
 
 // serveWatch is the Go side of the watcher (Init, when watchEnv is set):
-// it prints the failure of the program's execve, or supervises the
-// filter's listener until the program ends. It does not return.
+// it supervises the filter's listener until the program ends. It does
+// not return.
 func serveWatch(v string) {
 	fields := strings.Split(v, ":")
 	var n [2]uint64
