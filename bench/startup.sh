@@ -19,7 +19,8 @@
 #   bench/startup.sh                  # 500 runs each
 #   RUNS=200 bench/startup.sh
 #
-# Installs bubblewrap with apt-get when it is missing.
+# Installs bubblewrap with apt-get when it is missing. Run as root, it also
+# times everything again as nobody, as users run pledge.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
@@ -50,11 +51,24 @@ go build -o "$tmp/interleave" ./bench/interleave
 
 echo "# $(uname -srm), $(nproc) CPUs, $(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(go version | cut -d' ' -f3), $(bwrap --version)"
 echo "# bench/interleave -runs $RUNS (each round runs every command once, in random order; load average: $(cut -d' ' -f1-3 /proc/loadavg))"
-"$tmp/interleave" -evict -runs "$RUNS" -ref bwrap \
-	true=/bin/true \
-	'bwrap=bwrap --ro-bind / / /bin/true' \
-	"pledge=$tmp/pledge -p 'stdio rpath' /bin/true" \
-	"pledge -q=$tmp/pledge -q -p 'stdio rpath' /bin/true" \
-	"pledge -v /usr=$tmp/pledge -p 'stdio rpath' -v /usr /bin/true" \
-	"go-empty=$tmp/go-empty" \
+commands=(
+	true=/bin/true
+	'bwrap=bwrap --ro-bind / / /bin/true'
+	"pledge=$tmp/pledge -p 'stdio rpath' /bin/true"
+	"pledge -q=$tmp/pledge -q -p 'stdio rpath' /bin/true"
+	"pledge -v /usr=$tmp/pledge -p 'stdio rpath' -v /usr /bin/true"
+	"go-empty=$tmp/go-empty"
 	"go-exec=$tmp/go-exec"
+)
+echo "# as $(id -un)"
+"$tmp/interleave" -evict -runs "$RUNS" -ref bwrap "${commands[@]}"
+
+# Users run pledge unprivileged: as root, time the same as nobody too
+# (bwrap then sets up a user namespace; pledge has no capabilities to drop).
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null &&
+	setpriv --reuid=65534 --regid=65534 --clear-groups bwrap --ro-bind / / /bin/true 2>/dev/null; then
+	chmod 755 "$tmp" "$tmp"/*
+	echo
+	echo "# as nobody (setpriv --reuid=65534 --regid=65534 --clear-groups)"
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$tmp/interleave" -evict -runs "$RUNS" -ref bwrap "${commands[@]}"
+fi
