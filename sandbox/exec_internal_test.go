@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -29,6 +31,7 @@ type execCase struct {
 	Log      bool
 	Nice     bool
 	Limits   []Rlimit
+	NoGoSide bool // the watcher cannot start its Go side (as without /proc)
 }
 
 // init runs before TestMain: in a test binary started with execCaseEnv
@@ -45,6 +48,9 @@ func init() {
 	}
 	os.Unsetenv(execCaseEnv)
 	execInPlaceSupported = c.InPlace
+	if c.NoGoSide {
+		watchExe = "/nonexistent/vow-watch-go-side"
+	}
 	if c.Promises == nil {
 		p := "stdio rpath"
 		c.Promises = &p
@@ -88,11 +94,14 @@ func TestExecWaysAgree(t *testing.T) {
 		c        execCase
 		code     int
 		out, log string
+		nolog    bool // stderr must be empty
 	}{
 		{c: execCase{Args: []string{probe, "read", dir + "/f"}, Unveil: []UnveilRule{{Path: dir, Perms: "r"}}, Auto: true}, out: "ok"},
 		{c: execCase{Args: []string{probe, "read", "/etc/passwd"}, Unveil: []UnveilRule{{Path: dir, Perms: "r"}}, Auto: true}, out: "EACCES"},
 		{c: execCase{Args: []string{probe, "inet"}}, out: "EPERM"},
 		{c: execCase{Args: []string{probe, "inet"}, Log: true}, out: "EPERM", log: "pledge promise 'inet' to allow"},
+		// Without its Go side the watcher still answers, EPERM, unlogged.
+		{c: execCase{Args: []string{probe, "repeat", "3", "inet"}, Log: true, NoGoSide: true}, out: "EPERM\nEPERM\nEPERM", nolog: true},
 		{c: execCase{Args: []string{probe, "killself"}}, out: "ok"},
 		{c: execCase{Args: []string{probe, "exit", "42"}}, code: 42},
 		// The bounding set can be emptied only with CAP_SETPCAP (root).
@@ -110,11 +119,17 @@ func TestExecWaysAgree(t *testing.T) {
 		for _, inPlace := range []bool{true, false} {
 			c.c.InPlace = inPlace
 			spec, _ := json.Marshal(c.c)
-			cmd := exec.Command(self)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			cmd := exec.CommandContext(ctx, self)
 			cmd.Env = append(os.Environ(), execCaseEnv+"="+string(spec))
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			err := cmd.Run()
+			timedOut := ctx.Err() == context.DeadlineExceeded
+			cancel()
+			if timedOut {
+				t.Fatalf("in place %v, %q: did not finish within 30s; stderr %q", inPlace, c.c.Args, stderr.String())
+			}
 			code := 0
 			if ee, ok := err.(*exec.ExitError); ok {
 				ws := ee.Sys().(syscall.WaitStatus)
@@ -126,7 +141,7 @@ func TestExecWaysAgree(t *testing.T) {
 				t.Fatal(err)
 			}
 			out := strings.TrimSpace(stdout.String())
-			if code != c.code || !strings.Contains(out, c.out) || !strings.Contains(stderr.String(), c.log) {
+			if code != c.code || !strings.Contains(out, c.out) || !strings.Contains(stderr.String(), c.log) || (c.nolog && stderr.Len() > 0) {
 				t.Errorf("in place %v, %q: exit %d, stdout %q, stderr %q; want %d, %q, %q", inPlace, c.c.Args, code, out, stderr.String(), c.code, c.out, c.log)
 			}
 		}

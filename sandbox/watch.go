@@ -97,7 +97,7 @@ type watchParams struct {
 	top        uintptr  // the watcher's stack (the middle process has the lower half)
 	argv, envv []*byte  // the execve of the Go side
 	env        []byte   // the watchEnv entry
-	exePath    [15]byte // "/proc/self/exe"; the watcher's, after the execve, is this binary
+	exePath    [64]byte // watchExe, NUL-terminated
 	exe        int      // the watcher's descriptor of it
 
 	sigDefault, sigIgnore, sigOld sigactionT
@@ -188,7 +188,7 @@ func (w *watchParams) startWatcher(spec *launchSpec, log *os.File) *LaunchError 
 	w.mode = spec.Mode
 	name, _ := syscall.BytePtrFromString(strings.ReplaceAll(spec.Name, "\x00", ""))
 	w.argv = []*byte{name, nil}
-	w.exePath = [...]byte{'/', 'p', 'r', 'o', 'c', '/', 's', 'e', 'l', 'f', '/', 'e', 'x', 'e', 0}
+	copy(w.exePath[:len(w.exePath)-1], watchExe)
 	w.stack = make([]byte, 2*watchStackSize)
 	w.ts = unix.NsecToTimespec(50e6)
 	w.watching = true
@@ -202,6 +202,12 @@ func (w *watchParams) startWatcher(spec *launchSpec, log *os.File) *LaunchError 
 	}
 	return nil
 }
+
+// watchExe is the binary the watcher starts as its Go side:
+// /proc/self/exe names the executable of the watcher's address space,
+// which is still pledge's after pledge's execve. Tests change it to see
+// the watcher answer without it.
+var watchExe = "/proc/self/exe"
 
 // watchRuntimeEnv tunes the Go side's runtime (see launcherRuntimeEnv);
 // it keeps its garbage collector, since it may run as long as the
