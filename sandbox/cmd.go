@@ -450,8 +450,10 @@ func (c *Cmd) Run() error {
 // when set, are first duplicated onto 0, 1 and 2) and its place under
 // its parent. This is how the pledge command runs PROG, as pledge.com
 // does (unless it supervises: -k with logging). Call it from main with
-// no other goroutines at work; it locks the calling goroutine to its
-// thread and turns the garbage collector off.
+// no other goroutines at work; it turns the garbage collector off, and
+// applies the per-thread restrictions either in one function of raw
+// system calls (execinplace.go) or, with Chroot, Dir, UID, GID or in a
+// set-user-ID install, on the calling goroutine's thread, which it locks.
 //
 // Exec returns only on failure, with a *[LaunchError]; the process may
 // then already be partly restricted (ids changed, chroot entered,
@@ -466,12 +468,13 @@ func (c *Cmd) Run() error {
 // a watcher process it starts before restricting anything (watch.go): it
 // shares this process's memory and descriptors until the execve, then
 // keeps the filter's listener and a duplicate of Log, and ends when the
-// program ends. It costs a clone while the program keeps its promises;
-// the first violation starts the Go side that logs it (this binary
-// re-executed, which Init recognises). Log must then be an *os.File, the
-// build x86-64 without cgo, and the process not a set-user-ID install:
-// see [ExecCanLog]. Unlike with Start, the log ends with the program
-// itself, not with the last process using its filter.
+// program ends. It costs two clones while the program keeps its
+// promises; the first violation starts the Go side that logs it (this
+// binary re-executed, which Init recognises). Log must then be an
+// *os.File, the build x86-64 without cgo, and the process neither a
+// set-user-ID install nor process 1: see [ExecCanLog]. Unlike with Start,
+// the log ends with the program itself, not with the last process using
+// its filter.
 func (c *Cmd) Exec() error {
 	log := c.logWriter()
 	if log != nil {
