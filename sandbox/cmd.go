@@ -452,8 +452,9 @@ func (c *Cmd) Run() error {
 // does (unless it supervises: -k with logging). Call it from main with
 // no other goroutines at work; it turns the garbage collector off, and
 // applies the per-thread restrictions either in one function of raw
-// system calls (execinplace.go) or, with Chroot, Dir, UID, GID or in a
-// set-user-ID install, on the calling goroutine's thread, which it locks.
+// system calls (execinplace.go) or, with Chroot, Dir, UID or GID, in a
+// set-user-ID install or a pledged process, on the calling goroutine's
+// thread, which it locks.
 //
 // Exec returns only on failure, with a *[LaunchError]; the process may
 // then already be partly restricted (ids changed, chroot entered,
